@@ -1,0 +1,65 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readConfig } from './config.ts';
+import { healthPayload } from './health.ts';
+import { startIdentity, type RunningIdentity } from './service.ts';
+import { VERSION } from './version.ts';
+
+describe('identity service', () => {
+  let root: string;
+  let running: RunningIdentity | undefined;
+  const config = () =>
+    readConfig({ LOA_IDENTITY_PORT: '0', LOA_DATA_DIR: 'data', LOA_GRIMOIRES_DIR: 'grimoires', LOA_WORKSPACE_DIR: 'ws' }, root);
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'loa-identity-'));
+    mkdirSync(join(root, 'grimoires', 'loa'), { recursive: true });
+    writeFileSync(join(root, 'grimoires', 'loa', 'BEAUVOIR.md'), '# Beauvoir\n');
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const health = async () => {
+    const response = await fetch(`http://127.0.0.1:${running!.port}/health`);
+    expect(response.status).toBe(200);
+    return (await response.json()) as ReturnType<typeof healthPayload>;
+  };
+
+  it('serves its health with the start count and WAL sequence, counting starts across restarts', async () => {
+    running = await startIdentity(config(), () => undefined);
+    const first = await health();
+    expect(first).toMatchObject({ ok: true, pid: process.pid, starts: 1, walSeq: 2, version: VERSION });
+    expect(first.soulHash).toMatch(/^[0-9a-f]{16}$/);
+    await running.stop();
+
+    running = await startIdentity(config(), () => undefined);
+    const second = await health();
+    // The second start appends a start record only: SOUL.md is already current.
+    expect(second).toMatchObject({ starts: 2, walSeq: 3, soulHash: first.soulHash });
+  });
+
+  it('answers 404 JSON off the health route', async () => {
+    running = await startIdentity(config(), () => undefined);
+    const response = await fetch(`http://127.0.0.1:${running.port}/nope`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ ok: false, error: 'not found' });
+  });
+
+  it('releases its port and flushes the log on stop', async () => {
+    running = await startIdentity(config(), () => undefined);
+    const { port } = running;
+    await running.stop();
+    running = undefined;
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    const wal = readFileSync(join(root, 'data', 'identity.wal'), 'utf8');
+    expect(wal.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('rejects a port that is not a number, naming the variable', () => {
+    expect(() => readConfig({ LOA_IDENTITY_PORT: 'abc' }, root)).toThrow(/LOA_IDENTITY_PORT/);
+  });
+});
