@@ -1,0 +1,31 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { PreflightError } from '../../lib/dev-engine/engine.ts';
+import { OptionsError } from '../../lib/dev-engine/options.ts';
+import { dockerRuntime } from '../../lib/runtime/docker.ts';
+import { nativeRuntime } from '../../lib/runtime/native.ts';
+import { chooseRuntime, RuntimeError, type RuntimeContext } from '../../lib/runtime/runtime.ts';
+import type { DevExecutorSchema } from './schema.ts';
+
+export const runtimes = { native: nativeRuntime, docker: dockerRuntime };
+
+/** Runs the dev loop; resolves with the process exit code (130/143/129 after a signal). */
+export async function runDev(options: DevExecutorSchema, context: RuntimeContext): Promise<number> {
+  try {
+    const { runtime, reason } = await chooseRuntime(options.runtime, runtimes, context);
+    context.print(`[loa] runtime: ${runtime.name} (${reason})`);
+    return await runtime.up(options, context);
+  } catch (error) {
+    if (error instanceof OptionsError || error instanceof PreflightError || error instanceof RuntimeError) {
+      context.print(`[loa] ERROR: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+export default async function devExecutor(options: DevExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
+  const code = await runDev(options, { root: context.root, env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
+  // A stop by signal exits 128 + n, as a shell would report it.
+  if (code >= 128) process.exit(code);
+  return { success: code === 0 };
+}

@@ -1,0 +1,28 @@
+import type { HealthCheck } from '../../lib/probe/health-probe.ts';
+import type { ReloadRule } from '../../lib/watch/rules.ts';
+
+export interface DevProcessOption {
+  name: string;
+  command: string | string[];
+  args?: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  health?: HealthCheck;
+  whenMissing?: 'skip' | 'fail';
+  startTimeoutMs?: number;
+}
+
+export interface DevExecutorSchema {
+  runtime: 'auto' | 'native' | 'docker';
+  env?: Record<string, string>;
+  processes: DevProcessOption[];
+  rules: ReloadRule[];
+  envFile: string;
+  dataDir: string;
+  debounceMs: number;
+  usePolling: boolean;
+  pollIntervalMs: number;
+  graceMs: number;
+  startTimeoutMs: number;
+  ignore: string[];
+}

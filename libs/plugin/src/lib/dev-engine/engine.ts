@@ -1,0 +1,171 @@
+import { runCommand } from '../exec/exec.ts';
+import type { Redactor } from '../env/redact.ts';
+import { isPortFree, portOf } from '../probe/health-probe.ts';
+import { ManagedProcess, type ProcessEvent } from '../supervisor/managed-process.ts';
+import { describeFiles, routeChanges, watchRoots } from '../watch/rules.ts';
+import { BatchingWatcher, describeWatchError } from '../watch/watcher.ts';
+import type { NormalizedDevOptions } from './options.ts';
+
+export type Print = (line: string) => void;
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+export class PreflightError extends Error {}
+
+/**
+ * The dev loop: start every process, report ready, watch, route each batch of changes to only the
+ * processes it affects, and on a signal stop everything. Both runtimes run this same engine (the
+ * docker runtime runs it inside the container).
+ */
+export class DevEngine {
+  readonly processes: ManagedProcess[];
+  private watcher: BatchingWatcher | undefined;
+  private readonly startedAt = Date.now();
+  private initialPending: Set<string>;
+  private shuttingDown: Promise<number> | undefined;
+  private finished!: (code: number) => void;
+  private readonly done = new Promise<number>((resolve) => (this.finished = resolve));
+  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+
+  private readonly options: NormalizedDevOptions;
+  private readonly redact: Redactor;
+  private readonly print: Print;
+
+  constructor(options: NormalizedDevOptions, redact: Redactor, print: Print = (line) => process.stdout.write(`${line}\n`)) {
+    this.options = options;
+    this.redact = redact;
+    this.print = print;
+    this.processes = options.processes.map(
+      (spec) =>
+        new ManagedProcess(spec, {
+          onLine: (name, line) => this.out(`[${name}] ${line}`),
+          onEvent: (event) => this.onProcessEvent(event),
+        }),
+    );
+    this.initialPending = new Set(this.processes.map((p) => p.spec.name));
+  }
+
+  private out(line: string): void {
+    this.print(this.redact(line));
+  }
+
+  private say(line: string): void {
+    this.out(`[loa] ${line}`);
+  }
+
+  /** Ports taken by someone else before we start anything: stop here, naming the fix. */
+  async preflight(): Promise<void> {
+    for (const process of this.processes) {
+      const port = portOf(process.spec.health);
+      if (port && !(await isPortFree(port.host, port.port))) {
+        throw new PreflightError(
+          `port ${port.port} (${port.host}) is already in use, and ${process.spec.name} needs it — ` +
+            `stop what is listening there (lsof -i :${port.port}) or change ${process.spec.name}'s port in the dev target`,
+        );
+      }
+    }
+  }
+
+  /** Runs until a signal arrives (or stop() is called); resolves with the exit code. */
+  async run(options: { handleSignals?: boolean } = {}): Promise<number> {
+    await this.preflight();
+    if (options.handleSignals ?? true) this.installSignalHandlers();
+    for (const notice of this.options.skipped.values()) this.say(notice);
+
+    const roots = watchRoots(this.options.rules);
+    this.watcher = new BatchingWatcher(
+      {
+        root: this.options.root,
+        paths: roots,
+        ignorePaths: [this.options.dataDir],
+        ignoreNames: this.options.watch.ignoreNames,
+        debounceMs: this.options.watch.debounceMs,
+        usePolling: this.options.watch.usePolling,
+        pollIntervalMs: this.options.watch.pollIntervalMs,
+      },
+      (files) => void this.onChanges(files),
+      (error) => this.say(`watch error: ${describeWatchError(error as NodeJS.ErrnoException)}`),
+    );
+    const watching = this.watcher.start();
+    for (const process of this.processes) process.requestRestart(['start']);
+    await watching;
+    this.say(`watching ${roots.join(', ')}${this.options.watch.usePolling ? ' (polling)' : ''}`);
+    if (this.processes.length === 0) this.say('nothing to run: every process was skipped');
+    return this.done;
+  }
+
+  private onProcessEvent(event: ProcessEvent): void {
+    if (event.type === 'healthy') {
+      if (this.initialPending.delete(event.name)) {
+        this.say(`${event.name} healthy in ${event.ms} ms (pid ${event.pid}, ${event.detail})`);
+        if (this.initialPending.size === 0) this.sayReady();
+        return;
+      }
+      const why = event.reasons.includes('start') ? '' : ` — ${describeFiles(event.reasons)}`;
+      this.say(`reloaded ${event.name} in ${event.ms} ms${why}`);
+      return;
+    }
+    const lead =
+      event.type === 'crashed'
+        ? `${event.name} crashed (${event.why})`
+        : `${event.name} failed to start (${event.why})`;
+    this.say(`${lead}; retrying in ${Math.round(event.retryInMs / 1000)} s or on the next change`);
+    for (const line of event.lastLines.slice(-10)) this.out(`[loa]   | ${line}`);
+  }
+
+  private sayReady(): void {
+    const names = this.processes.map((p) => p.spec.name);
+    const skipped = [...this.options.skipped.keys()].map((name) => `${name} skipped`);
+    this.say(`ready in ${Date.now() - this.startedAt} ms: ${[...names, ...skipped].join(', ')}`);
+  }
+
+  private async onChanges(files: string[]): Promise<void> {
+    if (this.shuttingDown) return;
+    const plan = routeChanges(files, this.options.rules);
+    for (const hit of plan.hits) {
+      const { rule } = hit;
+      if (rule.notify) this.say(`${rule.notify} — ${describeFiles(hit.files)}`);
+      if (rule.run) {
+        const ok = await this.runRuleCommand(rule.run.command, rule.run.args ?? []);
+        if (!ok) {
+          if (rule.restart?.length) this.say(`not restarting ${rule.restart.join(', ')}: the command above failed — fix it and save again`);
+          continue;
+        }
+      }
+      for (const name of rule.restart ?? []) {
+        const process = this.processes.find((p) => p.spec.name === name);
+        if (process) process.requestRestart(hit.files);
+        else if (this.options.skipped.has(name)) this.say(`${name} would restart for ${describeFiles(hit.files)}, but it is not running (not installed)`);
+      }
+    }
+  }
+
+  private async runRuleCommand(command: string, args: string[]): Promise<boolean> {
+    const resolved = command === 'node' ? process.execPath : command;
+    const result = await runCommand(resolved, args, { cwd: this.options.root, env: this.options.env, onLine: (line) => this.out(`[run] ${line}`) });
+    if (result.exitCode !== 0) this.say(`${[command, ...args].join(' ')} failed (${result.spawnError ?? `exit ${result.exitCode}`})`);
+    return result.exitCode === 0;
+  }
+
+  private installSignalHandlers(): void {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]) {
+      const handler = () => void this.stop(128 + SIGNAL_NUMBERS[signal], signal);
+      this.signalHandlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+  }
+
+  /** Stops the watcher and every process group; resolves with the exit code run() resolves with. */
+  stop(code = 0, reason?: string): Promise<number> {
+    this.shuttingDown ??= (async () => {
+      this.say(`stopping${reason ? ` (${reason})` : ''}…`);
+      await this.watcher?.close();
+      await Promise.all(this.processes.map((p) => p.close()));
+      for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
+      this.say('stopped; every process has exited');
+      this.finished(code);
+      return code;
+    })();
+    return this.shuttingDown;
+  }
+}

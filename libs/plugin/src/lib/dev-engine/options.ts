@@ -1,0 +1,159 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import which from 'which';
+import type { HealthCheck } from '../probe/health-probe.ts';
+import type { ProcessSpec } from '../supervisor/managed-process.ts';
+import type { ReloadRule } from '../watch/rules.ts';
+
+/** A process as written in the target's options (mirrors schema.json). */
+export interface ProcessOption {
+  name: string;
+  /** The program, or candidates tried in order; `${VAR}` expands from the environment, empty ones are skipped. */
+  command: string | string[];
+  args?: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  health?: HealthCheck;
+  whenMissing?: 'skip' | 'fail';
+  startTimeoutMs?: number;
+}
+
+export interface DevEngineOptions {
+  /** Environment for every process and rule command; `${VAR}` expands. */
+  env?: Record<string, string>;
+  processes: ProcessOption[];
+  rules: ReloadRule[];
+  envFile: string;
+  dataDir: string;
+  debounceMs: number;
+  usePolling: boolean;
+  pollIntervalMs: number;
+  graceMs: number;
+  startTimeoutMs: number;
+  ignore: string[];
+}
+
+export interface NormalizedDevOptions {
+  root: string;
+  processes: ProcessSpec[];
+  /** Processes whose program is not installed and that may be skipped: name → notice. */
+  skipped: Map<string, string>;
+  rules: ReloadRule[];
+  /** The environment shared by every process and rule command. */
+  env: NodeJS.ProcessEnv;
+  envFilePath: string;
+  dataDir: string;
+  watch: { debounceMs: number; usePolling: boolean; pollIntervalMs: number; ignoreNames: string[] };
+}
+
+export class OptionsError extends Error {}
+
+/** Folder names never watched: dependencies, VCS, Nx's cache, build output. */
+export const ALWAYS_IGNORED = ['node_modules', '.git', '.nx', 'dist', 'coverage', 'tmp'];
+
+const NODE_TS_MIN = [22, 18];
+
+function expand(value: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => env[name] ?? '');
+}
+
+/**
+ * Finds the program to run. `node` means the Node that runs this engine: the workspace brings Node 22,
+ * while the PATH of a fresh machine may still put an older Node first.
+ */
+export function resolveCommand(candidates: string[], env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  for (const raw of candidates) {
+    const candidate = expand(raw, env).trim();
+    if (!candidate) continue;
+    if (candidate === 'node') return process.execPath;
+    if (candidate.includes('/')) {
+      const path = isAbsolute(candidate) ? candidate : resolve(cwd, candidate);
+      if (existsSync(path)) return path;
+      continue;
+    }
+    const found = which.sync(candidate, { path: env.PATH ?? '', nothrow: true });
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function supportsTypeStripping(version = process.versions.node): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > NODE_TS_MIN[0] || (major === NODE_TS_MIN[0] && minor >= NODE_TS_MIN[1]);
+}
+
+/** Defaults come from schema.json; this checks what a schema cannot and resolves programs and paths. */
+export function normalizeDevOptions(
+  options: DevEngineOptions,
+  root: string,
+  baseEnv: NodeJS.ProcessEnv,
+  envFileValues: Record<string, string> = {},
+): NormalizedDevOptions {
+  if (!options.processes?.length) throw new OptionsError('no processes configured — add at least one entry to the "processes" option of the dev target');
+  const names = new Set<string>();
+  for (const p of options.processes) {
+    if (names.has(p.name)) throw new OptionsError(`process name "${p.name}" is used twice in "processes" — give each process its own name`);
+    names.add(p.name);
+  }
+  for (const [index, rule] of options.rules.entries()) {
+    if (!rule.match?.length) throw new OptionsError(`rules[${index}] has no "match" globs — add at least one glob`);
+    for (const name of rule.restart ?? []) {
+      if (!names.has(name)) throw new OptionsError(`rules[${index}] restarts "${name}", which is not a process — use one of: ${[...names].join(', ')}`);
+    }
+    if (!rule.restart?.length && !rule.run && !rule.notify) throw new OptionsError(`rules[${index}] does nothing — give it "restart", "run" or "notify"`);
+  }
+
+  const dataDir = resolve(root, options.dataDir);
+  // .env.local wins over the shell, as compose's env_file does; the target's own env (ports, dirs) wins over both.
+  const sharedEnv: NodeJS.ProcessEnv = { ...baseEnv, ...envFileValues };
+  for (const [key, value] of Object.entries(options.env ?? {})) sharedEnv[key] = expand(value, sharedEnv);
+  const skipped = new Map<string, string>();
+  const processes: ProcessSpec[] = [];
+  for (const p of options.processes) {
+    const cwd = resolve(root, p.cwd ?? '.');
+    const env: NodeJS.ProcessEnv = { ...sharedEnv };
+    for (const [key, value] of Object.entries(p.env ?? {})) env[key] = expand(value, env);
+    const candidates = Array.isArray(p.command) ? p.command : [p.command];
+    const command = resolveCommand(candidates, env, cwd);
+    if (!command) {
+      const tried = candidates.map((c) => expand(c, env)).filter(Boolean).join(', ');
+      if ((p.whenMissing ?? 'fail') === 'skip') {
+        skipped.set(p.name, `${p.name} skipped: ${tried} not installed`);
+        continue;
+      }
+      throw new OptionsError(`${p.name}: ${tried} not found — install it or fix the "command" of process "${p.name}"`);
+    }
+    const args = (p.args ?? []).map((arg) => expand(arg, env));
+    if (command === process.execPath && args.some((arg) => arg.endsWith('.ts')) && !supportsTypeStripping()) {
+      throw new OptionsError(
+        `${p.name} runs TypeScript directly, which needs Node ≥ ${NODE_TS_MIN.join('.')}; this is Node ${process.versions.node} — ` +
+          'run through the workspace (npx nx run loa:dev), which brings Node 22',
+      );
+    }
+    processes.push({
+      name: p.name,
+      command,
+      args,
+      cwd,
+      env,
+      health: p.health,
+      startTimeoutMs: p.startTimeoutMs ?? options.startTimeoutMs,
+      graceMs: options.graceMs,
+    });
+  }
+  return {
+    root,
+    processes,
+    skipped,
+    rules: options.rules,
+    env: sharedEnv,
+    envFilePath: resolve(root, options.envFile),
+    dataDir,
+    watch: {
+      debounceMs: options.debounceMs,
+      usePolling: options.usePolling || /^(1|true)$/i.test(baseEnv.CHOKIDAR_USEPOLLING ?? ''),
+      pollIntervalMs: options.pollIntervalMs,
+      ignoreNames: [...new Set([...ALWAYS_IGNORED, ...options.ignore])],
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import execa from 'execa';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
+/** The one place the plugin starts programs: argument arrays only, never a shell string. */
+
+export interface RunOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Called for every line of stdout and stderr. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** Set when the program could not be started at all (ENOENT, EACCES). */
+  spawnError?: string;
+}
+
+export function forEachLine(stream: Readable | null | undefined, onLine: (line: string) => void): void {
+  if (!stream) return;
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
+}
+
+/** Runs a program to completion, streaming its lines; resolves with its exit code, never rejects. */
+export async function runCommand(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  const child = execa(command, [...args], {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: options.env === undefined,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+  });
+  forEachLine(child.stdout, (line) => options.onLine?.(line, 'stdout'));
+  forEachLine(child.stderr, (line) => options.onLine?.(line, 'stderr'));
+  const result = await child;
+  const failure = result as typeof result & { errno?: unknown; code?: string; originalMessage?: string };
+  if (typeof failure.exitCode !== 'number' && failure.code) {
+    return { exitCode: 127, spawnError: `${command}: ${failure.code}` };
+  }
+  return { exitCode: result.exitCode ?? 1 };
+}
+
+/** Starts a long-running program as the leader of its own process group, so its whole tree can be stopped. */
+export function spawnGroupLeader(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
+  return execa(command, [...args], {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    detached: true,
+    cleanup: false,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+  });
+}

@@ -1,0 +1,38 @@
+import type { DevEngineOptions } from '../dev-engine/options.ts';
+import type { Print } from '../dev-engine/engine.ts';
+
+export type RuntimeName = 'native' | 'docker';
+export type RuntimeRequest = RuntimeName | 'auto';
+
+export interface RuntimeContext {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  print: Print;
+}
+
+/** One way of running the dev loop. Both run the same engine; docker wraps it in compose. */
+export interface DevRuntime {
+  readonly name: RuntimeName;
+  /** Why this runtime cannot run here, with the fix; undefined when it can. */
+  unavailable(context: RuntimeContext): Promise<string | undefined>;
+  up(options: DevEngineOptions, context: RuntimeContext): Promise<number>;
+}
+
+export class RuntimeError extends Error {}
+
+/** `auto` takes docker when it is usable, else native; a forced runtime that cannot run is an error. */
+export async function chooseRuntime(
+  requested: RuntimeRequest,
+  runtimes: Record<RuntimeName, DevRuntime>,
+  context: RuntimeContext,
+): Promise<{ runtime: DevRuntime; reason: string }> {
+  if (requested !== 'auto') {
+    const runtime = runtimes[requested];
+    const problem = await runtime.unavailable(context);
+    if (problem) throw new RuntimeError(`the ${requested} runtime cannot run: ${problem}`);
+    return { runtime, reason: `--runtime=${requested}` };
+  }
+  const dockerProblem = await runtimes.docker.unavailable(context);
+  if (!dockerProblem) return { runtime: runtimes.docker, reason: 'auto: a Docker engine and Compose are reachable' };
+  return { runtime: runtimes.native, reason: `auto: ${dockerProblem}` };
+}

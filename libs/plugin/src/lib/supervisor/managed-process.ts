@@ -1,0 +1,241 @@
+import { forEachLine, spawnGroupLeader } from '../exec/exec.ts';
+import { isPortFree, portOf, probe, type HealthCheck } from '../probe/health-probe.ts';
+import { delay, groupAlive, stopGroup } from './process-group.ts';
+
+export interface ProcessSpec {
+  name: string;
+  /** Resolved executable. */
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  health?: HealthCheck;
+  startTimeoutMs: number;
+  /** SIGTERM → SIGKILL escalation. */
+  graceMs: number;
+}
+
+export type ProcessEvent =
+  | { type: 'healthy'; name: string; pid: number; reasons: string[]; ms: number; detail: string }
+  | { type: 'failed'; name: string; reasons: string[]; why: string; lastLines: string[]; retryInMs: number }
+  | { type: 'crashed'; name: string; why: string; lastLines: string[]; retryInMs: number };
+
+export interface ProcessHooks {
+  onLine(name: string, line: string): void;
+  onEvent(event: ProcessEvent): void;
+}
+
+interface Generation {
+  pid: number;
+  exited: boolean;
+  exitDescription?: string;
+  /** Set once the supervisor itself stops it: its exit is then no crash. */
+  stopping: boolean;
+  /** Until healthy, exits are reported by the start path, not as crashes. */
+  starting: boolean;
+  exit: Promise<void>;
+}
+
+export const RETRY_BASE_MS = 1000;
+export const RETRY_MAX_MS = 30_000;
+const TAIL_LINES = 20;
+
+/** Exponential backoff for a process that keeps failing: 1 s, 2 s, 4 s … capped at 30 s. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, failures - 1), RETRY_MAX_MS);
+}
+
+/**
+ * One supervised program. Restarts are serialised and coalesced: requests that arrive before the new
+ * child is spawned join the current restart; requests during its start schedule exactly one more.
+ */
+export class ManagedProcess {
+  private current: Generation | undefined;
+  private busy: Promise<void> | undefined;
+  private collecting: { reasons: Set<string>; since: number } | undefined;
+  private queued: { reasons: Set<string>; since: number } | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private closed = false;
+  private tail: string[] = [];
+  restarts = 0;
+
+  readonly spec: ProcessSpec;
+  private readonly hooks: ProcessHooks;
+
+  constructor(spec: ProcessSpec, hooks: ProcessHooks) {
+    this.spec = spec;
+    this.hooks = hooks;
+  }
+
+  get pid(): number | undefined {
+    return this.current && !this.current.exited ? this.current.pid : undefined;
+  }
+
+  /** Asks for a (re)start; `reasons` are the files (or words) that say why. */
+  requestRestart(reasons: string[]): void {
+    if (this.closed) return;
+    this.clearRetry();
+    const target = this.collecting ?? (this.busy ? (this.queued ??= { reasons: new Set(), since: Date.now() }) : undefined);
+    if (target) {
+      for (const reason of reasons) target.reasons.add(reason);
+      return;
+    }
+    this.queued = { reasons: new Set(reasons), since: Date.now() };
+    this.busy = this.drain();
+  }
+
+  /** Resolves when no restart is running or queued. */
+  async settled(): Promise<void> {
+    while (this.busy) await this.busy;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queued && !this.closed) {
+        // A change that arrived during a failed start supersedes the retry that start scheduled.
+        this.clearRetry();
+        this.collecting = this.queued;
+        this.queued = undefined;
+        await this.cycle(this.collecting);
+      }
+    } finally {
+      this.collecting = undefined;
+      this.busy = undefined;
+    }
+  }
+
+  private async cycle(request: { reasons: Set<string>; since: number }): Promise<void> {
+    await this.stopCurrent();
+    const portProblem = await this.waitForPort();
+    if (this.closed) return;
+    if (portProblem) return this.fail([...request.reasons], portProblem);
+    // From here on the new child reads the files: later changes need one more restart.
+    this.collecting = undefined;
+    const reasons = [...request.reasons];
+    const generation = this.spawn();
+    const outcome = await this.waitHealthy(generation);
+    if (this.closed) return;
+    if (!outcome.healthy) {
+      await this.stopCurrent();
+      return this.fail(reasons, outcome.detail);
+    }
+    generation.starting = false;
+    this.failures = 0;
+    this.restarts += 1;
+    this.hooks.onEvent({ type: 'healthy', name: this.spec.name, pid: generation.pid, reasons, ms: Date.now() - request.since, detail: outcome.detail });
+  }
+
+  private fail(reasons: string[], why: string): void {
+    this.failures += 1;
+    const retryInMs = retryDelayMs(this.failures);
+    this.hooks.onEvent({ type: 'failed', name: this.spec.name, reasons, why, lastLines: [...this.tail], retryInMs });
+    this.scheduleRetry(retryInMs);
+  }
+
+  private scheduleRetry(ms: number): void {
+    this.clearRetry();
+    if (this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.requestRestart([`retry after ${Math.round(ms / 1000)} s`]);
+    }, ms);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private spawn(): Generation {
+    this.tail = [];
+    const child = spawnGroupLeader(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env });
+    let markExited!: () => void;
+    const generation: Generation = {
+      pid: child.pid ?? -1,
+      exited: false,
+      stopping: false,
+      starting: true,
+      exit: new Promise<void>((resolve) => (markExited = resolve)),
+    };
+    this.current = generation;
+    const onLine = (line: string) => {
+      this.tail.push(line);
+      if (this.tail.length > TAIL_LINES) this.tail.shift();
+      this.hooks.onLine(this.spec.name, line);
+    };
+    forEachLine(child.stdout, onLine);
+    forEachLine(child.stderr, onLine);
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      generation.exitDescription ??= `could not start ${this.spec.command}: ${error.code ?? error.message}`;
+      if (!generation.exited) {
+        generation.exited = true;
+        markExited();
+      }
+    });
+    child.on('exit', (code, signal) => {
+      generation.exited = true;
+      generation.exitDescription = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      markExited();
+      if (!generation.stopping && !generation.starting && !this.closed && this.current === generation) this.onCrash(generation);
+    });
+    return generation;
+  }
+
+  private onCrash(generation: Generation): void {
+    // The leader is gone; take down anything it left in its group before the port is needed again.
+    void stopGroup(generation.pid, this.spec.graceMs).finally(() => {
+      if (this.closed || this.current !== generation) return;
+      this.failures += 1;
+      const retryInMs = retryDelayMs(this.failures);
+      this.hooks.onEvent({ type: 'crashed', name: this.spec.name, why: generation.exitDescription ?? 'exited', lastLines: [...this.tail], retryInMs });
+      this.scheduleRetry(retryInMs);
+    });
+  }
+
+  private async waitHealthy(generation: Generation): Promise<{ healthy: boolean; detail: string }> {
+    const deadline = Date.now() + this.spec.startTimeoutMs;
+    let wait = 5;
+    let last = 'no answer yet';
+    while (!this.closed) {
+      if (generation.exited) return { healthy: false, detail: `${generation.exitDescription ?? 'exited'} before it was healthy` };
+      if (!this.spec.health) return { healthy: true, detail: 'started (no health check)' };
+      const result = await probe(this.spec.health, 1000);
+      if (result.healthy && !generation.exited) return result;
+      last = result.detail;
+      if (Date.now() >= deadline) return { healthy: false, detail: `not healthy within ${this.spec.startTimeoutMs / 1000} s (last: ${last})` };
+      await delay(wait);
+      wait = Math.min(wait * 1.5, 100);
+    }
+    return { healthy: false, detail: 'stopped' };
+  }
+
+  private async waitForPort(): Promise<string | undefined> {
+    const port = portOf(this.spec.health);
+    if (!port) return undefined;
+    const deadline = Date.now() + this.spec.graceMs + 2000;
+    while (!this.closed) {
+      if (await isPortFree(port.host, port.port)) return undefined;
+      if (Date.now() >= deadline) return `port ${port.port} on ${port.host} is still in use by another process — stop it (lsof -i :${port.port}) or change the port`;
+      await delay(10);
+    }
+    return undefined;
+  }
+
+  private async stopCurrent(): Promise<void> {
+    const generation = this.current;
+    if (!generation) return;
+    generation.stopping = true;
+    if (!generation.exited || groupAlive(generation.pid)) await stopGroup(generation.pid, this.spec.graceMs);
+    // Let the last lines of the old child drain before the new one prints.
+    await Promise.race([generation.exit, delay(200)]);
+  }
+
+  /** Stops the process group for good: no retries, no restarts. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clearRetry();
+    await this.settled();
+    await this.stopCurrent();
+  }
+}
