@@ -12,6 +12,11 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 
 
 export class PreflightError extends Error {}
 
+/** The tail of a failed process's output, without Node's internal stack frames, which only push the error out of view. */
+export function lastUsefulLines(lines: readonly string[], max = 12): string[] {
+  return lines.filter((line) => !/^\s+at .*\(?node:internal\//.test(line)).slice(-max);
+}
+
 /**
  * The dev loop: start every process, report ready, watch, route each batch of changes to only the
  * processes it affects, and on a signal stop everything. Both runtimes run this same engine (the
@@ -110,7 +115,7 @@ export class DevEngine {
         ? `${event.name} crashed (${event.why})`
         : `${event.name} failed to start (${event.why})`;
     this.say(`${lead}; retrying in ${Math.round(event.retryInMs / 1000)} s or on the next change`);
-    for (const line of event.lastLines.slice(-10)) this.out(`[loa]   | ${line}`);
+    for (const line of lastUsefulLines(event.lastLines)) this.out(`[loa]   | ${line}`);
   }
 
   private sayReady(): void {

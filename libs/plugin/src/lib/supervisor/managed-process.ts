@@ -34,6 +34,8 @@ interface Generation {
   /** Until healthy, exits are reported by the start path, not as crashes. */
   starting: boolean;
   exit: Promise<void>;
+  /** Resolves once stdout and stderr are closed: every line the child printed has been seen. */
+  drained: Promise<void>;
 }
 
 export const RETRY_BASE_MS = 1000;
@@ -151,13 +153,16 @@ export class ManagedProcess {
     this.tail = [];
     const child = spawnGroupLeader(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env });
     let markExited!: () => void;
+    let markDrained!: () => void;
     const generation: Generation = {
       pid: child.pid ?? -1,
       exited: false,
       stopping: false,
       starting: true,
       exit: new Promise<void>((resolve) => (markExited = resolve)),
+      drained: new Promise<void>((resolve) => (markDrained = resolve)),
     };
+    child.on('close', () => markDrained());
     this.current = generation;
     const onLine = (line: string) => {
       this.tail.push(line);
@@ -171,6 +176,7 @@ export class ManagedProcess {
       if (!generation.exited) {
         generation.exited = true;
         markExited();
+        markDrained();
       }
     });
     child.on('exit', (code, signal) => {
@@ -182,9 +188,14 @@ export class ManagedProcess {
     return generation;
   }
 
+  /** The exit is seen before the last lines are read; wait for them (bounded: a grandchild may hold the pipe). */
+  private lastWords(generation: Generation): Promise<void> {
+    return Promise.race([generation.drained, delay(250)]);
+  }
+
   private onCrash(generation: Generation): void {
     // The leader is gone; take down anything it left in its group before the port is needed again.
-    void stopGroup(generation.pid, this.spec.graceMs).finally(() => {
+    void Promise.all([stopGroup(generation.pid, this.spec.graceMs), this.lastWords(generation)]).finally(() => {
       if (this.closed || this.current !== generation) return;
       this.failures += 1;
       const retryInMs = retryDelayMs(this.failures);
@@ -198,7 +209,10 @@ export class ManagedProcess {
     let wait = 5;
     let last = 'no answer yet';
     while (!this.closed) {
-      if (generation.exited) return { healthy: false, detail: `${generation.exitDescription ?? 'exited'} before it was healthy` };
+      if (generation.exited) {
+        await this.lastWords(generation);
+        return { healthy: false, detail: `${generation.exitDescription ?? 'exited'} before it was healthy` };
+      }
       if (!this.spec.health) return { healthy: true, detail: 'started (no health check)' };
       const result = await probe(this.spec.health, 1000);
       if (result.healthy && !generation.exited) return result;
