@@ -48,14 +48,7 @@ export async function getJson(url: string): Promise<Record<string, unknown> | un
   }
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { processAlive } from '../lib/supervisor/process-group.ts';
 
 /**
  * A small real HTTP service: GET / and /health answer JSON with its name, version (from version.mjs,

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
 /** Signals a whole process group; the group id is the leader's pid (it was spawned detached). */
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
@@ -9,10 +11,56 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** True while any process of the group is alive (the leader may be gone while a grandchild lives on). */
-export function groupAlive(pid: number): boolean {
+/**
+ * Live (non-zombie) members of a process group, read from /proc; undefined where there is no /proc.
+ * Zombies matter: a grandchild reparented to an init that reaps slowly stays a zombie for seconds,
+ * holding no port and running nothing, yet kill(-pgid, 0) still counts it.
+ */
+export function liveGroupMembers(pgid: number): number[] | undefined {
+  let entries: string[];
   try {
-    process.kill(-pid, 0);
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
+  }
+  return members;
+}
+
+/** True while the process runs (a zombie does not count); false once it has exited. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True while any process of the group is alive (the leader may be gone while a grandchild lives on). */
+export function groupAlive(pgid: number): boolean {
+  const members = liveGroupMembers(pgid);
+  if (members) return members.length > 0;
+  try {
+    process.kill(-pgid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
@@ -26,7 +74,7 @@ export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * group is left, so the next start cannot hit "address already in use".
  */
 export async function stopGroup(pid: number, graceMs: number): Promise<'exited' | 'killed' | 'gone'> {
-  if (!signalGroup(pid, 'SIGTERM')) return 'gone';
+  if (!groupAlive(pid) || !signalGroup(pid, 'SIGTERM')) return 'gone';
   const deadline = Date.now() + graceMs;
   let wait = 2;
   while (Date.now() < deadline) {

@@ -1,0 +1,55 @@
+import { chooseRuntime, RuntimeError, type DevRuntime, type RuntimeContext } from '../../lib/runtime/runtime.ts';
+import { runDev, runtimes } from './dev.ts';
+import type { DevExecutorSchema } from './schema.d.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const schema = JSON.parse(readFileSync(join(__dirname, 'schema.json'), 'utf8'));
+
+const context = (lines: string[]): RuntimeContext => ({ root: '/nonexistent', env: {}, print: (line) => lines.push(line) });
+
+describe('runtime selection', () => {
+  const fake = (name: 'native' | 'docker', problem?: string): DevRuntime => ({ name, unavailable: async () => problem, up: async () => 0 });
+
+  it('auto picks docker when it is usable, and says why', async () => {
+    const choice = await chooseRuntime('auto', { native: fake('native'), docker: fake('docker') }, context([]));
+    expect(choice.runtime.name).toBe('docker');
+    expect(choice.reason).toMatch(/reachable/);
+  });
+
+  it('auto falls back to native with the reason docker was not usable', async () => {
+    const choice = await chooseRuntime('auto', { native: fake('native'), docker: fake('docker', 'no daemon') }, context([]));
+    expect(choice).toMatchObject({ reason: 'auto: no daemon' });
+    expect(choice.runtime.name).toBe('native');
+  });
+
+  it('a forced runtime that cannot run is an error that names the problem', async () => {
+    await expect(chooseRuntime('docker', { native: fake('native'), docker: fake('docker', 'no daemon') }, context([]))).rejects.toThrow(
+      new RuntimeError('the docker runtime cannot run: no daemon'),
+    );
+  });
+});
+
+describe('runDev', () => {
+  const defaults = Object.fromEntries(Object.entries(schema.properties as Record<string, { default?: unknown }>).map(([key, value]) => [key, (value as { default?: unknown }).default])) as unknown as DevExecutorSchema;
+
+  it('prints the chosen runtime and exits 1 with a clear error for options that cannot run', async () => {
+    const lines: string[] = [];
+    const code = await runDev({ ...defaults, runtime: 'native', processes: [] }, context(lines));
+    expect(code).toBe(1);
+    expect(lines).toEqual(['[loa] runtime: native (--runtime=native)', expect.stringMatching(/^\[loa\] ERROR: no processes configured/)]);
+  });
+
+  it('says plainly that the docker runtime is not there yet', async () => {
+    const lines: string[] = [];
+    expect(await runDev({ ...defaults, runtime: 'docker' }, context(lines))).toBe(1);
+    expect(lines[0]).toMatch(/ERROR: the docker runtime cannot run: .*run with --runtime=native/);
+  });
+
+  it('has a description on every option and no undeclared ones', () => {
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.continuous).toBe(true);
+    for (const [name, property] of Object.entries(schema.properties)) expect([name, typeof (property as { description?: string }).description]).toEqual([name, 'string']);
+    expect(Object.keys(runtimes).sort()).toEqual(['docker', 'native']);
+  });
+});
