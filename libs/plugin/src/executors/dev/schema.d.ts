@@ -20,6 +20,7 @@ export interface DevExecutorSchema {
   envFile: string;
   dataDir: string;
   debounceMs: number;
+  burstDebounceMs: number;
   usePolling: boolean;
   pollIntervalMs: number;
   graceMs: number;

@@ -40,6 +40,7 @@ describe('DevEngine (real processes)', () => {
       envFile: '.env.local',
       dataDir: '.loa/data',
       debounceMs: 40,
+      burstDebounceMs: 250,
       usePolling: false,
       pollIntervalMs: 100,
       graceMs: 1000,

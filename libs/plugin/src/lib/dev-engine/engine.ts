@@ -85,6 +85,7 @@ export class DevEngine {
         ignorePaths: [this.options.dataDir],
         ignoreNames: this.options.watch.ignoreNames,
         debounceMs: this.options.watch.debounceMs,
+        burstDebounceMs: this.options.watch.burstDebounceMs,
         usePolling: this.options.watch.usePolling,
         pollIntervalMs: this.options.watch.pollIntervalMs,
       },

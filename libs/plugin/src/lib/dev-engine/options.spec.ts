@@ -9,6 +9,7 @@ const base = (overrides: Partial<DevEngineOptions> = {}): DevEngineOptions => ({
   envFile: '.env.local',
   dataDir: '.loa/data',
   debounceMs: 40,
+  burstDebounceMs: 250,
   usePolling: false,
   pollIntervalMs: 100,
   graceMs: 1000,

@@ -26,6 +26,7 @@ export interface DevEngineOptions {
   envFile: string;
   dataDir: string;
   debounceMs: number;
+  burstDebounceMs: number;
   usePolling: boolean;
   pollIntervalMs: number;
   graceMs: number;
@@ -43,7 +44,7 @@ export interface NormalizedDevOptions {
   env: NodeJS.ProcessEnv;
   envFilePath: string;
   dataDir: string;
-  watch: { debounceMs: number; usePolling: boolean; pollIntervalMs: number; ignoreNames: string[] };
+  watch: { debounceMs: number; burstDebounceMs: number; usePolling: boolean; pollIntervalMs: number; ignoreNames: string[] };
 }
 
 export class OptionsError extends Error {}
@@ -155,6 +156,7 @@ export function normalizeDevOptions(
     dataDir,
     watch: {
       debounceMs: options.debounceMs,
+      burstDebounceMs: options.burstDebounceMs,
       usePolling: options.usePolling || /^(1|true)$/i.test(baseEnv.CHOKIDAR_USEPOLLING ?? ''),
       pollIntervalMs: options.pollIntervalMs,
       ignoreNames: [...new Set([...ALWAYS_IGNORED, ...options.ignore])],

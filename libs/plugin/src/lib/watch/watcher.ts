@@ -11,13 +11,22 @@ export interface WatcherOptions {
   /** Folder names ignored wherever they appear. */
   ignoreNames: string[];
   debounceMs: number;
+  /** The longer quiet time once a batch is a burst (a branch switch, a formatter run). */
+  burstDebounceMs: number;
   usePolling: boolean;
   pollIntervalMs: number;
 }
 
 export type BatchHandler = (files: string[]) => void;
 
-/** Chokidar wrapped into batches: a burst of events becomes one call once the tree has been quiet for debounceMs. */
+/** More files than this in one batch make it a burst, which waits burstDebounceMs for the rest. */
+export const BURST_FILES = 10;
+
+/**
+ * Chokidar wrapped into batches: events become one call once the tree has been quiet for debounceMs.
+ * A save flushes after the short window; a burst (chokidar reports a 500-file checkout in uneven
+ * clumps, since it stats every new file) waits for the longer one, so it still restarts once.
+ */
 export class BatchingWatcher {
   private watcher: FSWatcher | undefined;
   private pending = new Set<string>();
@@ -55,7 +64,8 @@ export class BatchingWatcher {
     const record = (path: string) => {
       this.pending.add(relative(root, path).split(sep).join('/'));
       if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.flush(), this.options.debounceMs);
+      const quiet = this.pending.size > BURST_FILES ? this.options.burstDebounceMs : this.options.debounceMs;
+      this.timer = setTimeout(() => this.flush(), quiet);
     };
     this.watcher.on('add', record).on('change', record).on('unlink', record);
     this.watcher.on('error', (error) => this.onError(error as Error));
