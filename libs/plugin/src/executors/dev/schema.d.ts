@@ -10,6 +10,7 @@ export interface DevProcessOption {
   health?: HealthCheck;
   whenMissing?: 'skip' | 'fail';
   startTimeoutMs?: number;
+  standby?: boolean;
 }
 
 export interface DevExecutorSchema {

@@ -16,6 +16,7 @@ export interface ProcessOption {
   health?: HealthCheck;
   whenMissing?: 'skip' | 'fail';
   startTimeoutMs?: number;
+  standby?: boolean;
 }
 
 export interface DevEngineOptions {
@@ -135,8 +136,12 @@ export function normalizeDevOptions(
           'run through the workspace (npx nx run loa:dev), which brings Node 22',
       );
     }
+    if (p.standby && (command !== process.execPath || !args.some((arg) => !arg.startsWith('-')))) {
+      throw new OptionsError(`${p.name}: "standby" works only for \`node <script>\` — remove it or run the script with command "node"`);
+    }
     processes.push({
       name: p.name,
+      standby: p.standby ?? false,
       command,
       args,
       cwd,

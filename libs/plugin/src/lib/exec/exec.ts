@@ -43,7 +43,11 @@ export async function runCommand(command: string, args: readonly string[], optio
 }
 
 /** Starts a long-running program as the leader of its own process group, so its whole tree can be stopped. */
-export function spawnGroupLeader(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
+export function spawnGroupLeader(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' },
+) {
   return execa(command, [...args], {
     cwd: options.cwd,
     env: options.env,
@@ -52,6 +56,6 @@ export function spawnGroupLeader(command: string, args: readonly string[], optio
     cleanup: false,
     reject: false,
     buffer: false,
-    stdin: 'ignore',
+    stdin: options.stdin ?? 'ignore',
   });
 }

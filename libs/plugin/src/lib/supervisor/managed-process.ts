@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { forEachLine, spawnGroupLeader } from '../exec/exec.ts';
 import { isPortFree, portOf, probe, type HealthCheck } from '../probe/health-probe.ts';
 import { delay, groupAlive, stopGroup } from './process-group.ts';
@@ -13,7 +14,23 @@ export interface ProcessSpec {
   startTimeoutMs: number;
   /** SIGTERM → SIGKILL escalation. */
   graceMs: number;
+  /**
+   * Keep a pre-booted Node waiting (standby.mjs) so a restart skips Node's own start-up. Only for
+   * `node [--flag=value…] script [args…]` where the script is an ES module.
+   */
+  standby?: boolean;
 }
+
+const STANDBY_SCRIPT = fileURLToPath(new URL('./standby.mjs', import.meta.url));
+
+/** `node [flags] script args` → `node [flags] standby.mjs script args`. */
+export function standbyArgs(args: readonly string[]): string[] {
+  const scriptIndex = args.findIndex((arg) => !arg.startsWith('-'));
+  if (scriptIndex === -1) throw new Error('standby needs a script to run');
+  return [...args.slice(0, scriptIndex), STANDBY_SCRIPT, ...args.slice(scriptIndex)];
+}
+
+type Child = ReturnType<typeof spawnGroupLeader>;
 
 export type ProcessEvent =
   | { type: 'healthy'; name: string; pid: number; reasons: string[]; ms: number; detail: string }
@@ -60,6 +77,7 @@ export class ManagedProcess {
   private failures = 0;
   private closed = false;
   private tail: string[] = [];
+  private standby: Child | undefined;
   restarts = 0;
 
   readonly spec: ProcessSpec;
@@ -126,6 +144,8 @@ export class ManagedProcess {
     this.failures = 0;
     this.restarts += 1;
     this.hooks.onEvent({ type: 'healthy', name: this.spec.name, pid: generation.pid, reasons, ms: Date.now() - request.since, detail: outcome.detail });
+    // Boot the next one only now, so it does not compete for the CPU with the start it would replace.
+    this.prepareStandby();
   }
 
   private fail(reasons: string[], why: string): void {
@@ -149,9 +169,32 @@ export class ManagedProcess {
     this.retryTimer = undefined;
   }
 
+  /** A pre-booted Node that has loaded nothing yet, or undefined when there is none ready. */
+  private takeStandby(): Child | undefined {
+    const standby = this.standby;
+    this.standby = undefined;
+    if (!standby || standby.exitCode !== null || standby.signalCode !== null || !standby.stdin?.writable) return undefined;
+    standby.stdin.end('go\n');
+    return standby;
+  }
+
+  private prepareStandby(): void {
+    if (!this.spec.standby || this.closed || this.standby) return;
+    const standby = spawnGroupLeader(this.spec.command, standbyArgs(this.spec.args), { cwd: this.spec.cwd, env: this.spec.env, stdin: 'pipe' });
+    standby.on('error', () => undefined);
+    standby.stdin?.on('error', () => undefined);
+    this.standby = standby;
+  }
+
+  private discardStandby(): void {
+    const standby = this.standby;
+    this.standby = undefined;
+    if (standby?.pid && standby.exitCode === null) void stopGroup(standby.pid, this.spec.graceMs);
+  }
+
   private spawn(): Generation {
     this.tail = [];
-    const child = spawnGroupLeader(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env });
+    const child = this.takeStandby() ?? spawnGroupLeader(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env });
     let markExited!: () => void;
     let markDrained!: () => void;
     const generation: Generation = {
@@ -240,7 +283,7 @@ export class ManagedProcess {
     const generation = this.current;
     if (!generation) return;
     generation.stopping = true;
-    if (!generation.exited || groupAlive(generation.pid)) await stopGroup(generation.pid, this.spec.graceMs);
+    if (!generation.exited || groupAlive(generation.pid)) await stopGroup(generation.pid, this.spec.graceMs, generation.exit);
     // Let the last lines of the old child drain before the new one prints.
     await Promise.race([generation.exit, delay(200)]);
   }
@@ -249,6 +292,7 @@ export class ManagedProcess {
   async close(): Promise<void> {
     this.closed = true;
     this.clearRetry();
+    this.discardStandby();
     await this.settled();
     await this.stopCurrent();
   }

@@ -73,13 +73,16 @@ export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * SIGTERM to the group, then SIGKILL once the grace period is over; resolves when no process of the
  * group is left, so the next start cannot hit "address already in use".
  */
-export async function stopGroup(pid: number, graceMs: number): Promise<'exited' | 'killed' | 'gone'> {
+export async function stopGroup(pid: number, graceMs: number, leaderExit?: Promise<void>): Promise<'exited' | 'killed' | 'gone'> {
   if (!groupAlive(pid) || !signalGroup(pid, 'SIGTERM')) return 'gone';
   const deadline = Date.now() + graceMs;
+  // The leader's exit event usually comes first; the group is then checked at once, not at the next poll.
+  let leaderGone = false;
+  void leaderExit?.then(() => (leaderGone = true));
   let wait = 2;
   while (Date.now() < deadline) {
     if (!groupAlive(pid)) return 'exited';
-    await delay(wait);
+    await (leaderGone || !leaderExit ? delay(wait) : Promise.race([delay(wait), leaderExit]));
     wait = Math.min(wait * 2, 25);
   }
   signalGroup(pid, 'SIGKILL');

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { freePort, getJson, processAlive, tempDir, waitFor, writeService } from '../../testing/fixtures.ts';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { ManagedProcess, retryDelayMs, standbyArgs, type ProcessEvent } from './managed-process.ts';
+
+describe('retryDelayMs', () => {
+  it('doubles from 1 s and stops at 30 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 20].map(retryDelayMs)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+  });
+});
+
+describe('standbyArgs', () => {
+  it('puts the standby loader between node flags and the script', () => {
+    expect(standbyArgs(['--enable-source-maps', 'src/main.ts', '--port=1'])).toEqual([
+      '--enable-source-maps',
+      expect.stringMatching(/standby\.mjs$/),
+      'src/main.ts',
+      '--port=1',
+    ]);
+    expect(() => standbyArgs(['--flag'])).toThrow(/needs a script/);
+  });
+});
+
+describe('ManagedProcess with a warm standby (real processes)', () => {
+  let workspace: ReturnType<typeof tempDir>;
+  let managed: ManagedProcess | undefined;
+  let events: ProcessEvent[];
+  let port: number;
+
+  beforeEach(async () => {
+    workspace = tempDir('loa-standby-');
+    events = [];
+    port = await freePort();
+    writeService(workspace.path, 'svc', 'v1');
+  });
+  afterEach(async () => {
+    await managed?.close();
+    managed = undefined;
+    workspace.remove();
+  });
+
+  const create = () =>
+    new ManagedProcess(
+      {
+        name: 'svc',
+        command: process.execPath,
+        args: ['svc/service.mjs'],
+        cwd: workspace.path,
+        env: { ...process.env, NAME: 'svc', PORT: String(port) },
+        health: { http: `http://127.0.0.1:${port}/health` },
+        startTimeoutMs: 10_000,
+        graceMs: 1000,
+        standby: true,
+      },
+      { onLine: () => undefined, onEvent: (event) => events.push(event) },
+    );
+  const healthy = () => events.filter((event) => event.type === 'healthy').length;
+
+  it('runs the code on disk at restart time, not at standby time, and leaves nothing behind on close', async () => {
+    managed = create();
+    managed.requestRestart(['start']);
+    await waitFor('first healthy', () => healthy() === 1);
+    const first = await getJson(`http://127.0.0.1:${port}/health`);
+    expect(first).toMatchObject({ version: 'v1' });
+
+    // The standby was booted after the first start; the edit lands after it. It must still serve v2.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeService(workspace.path, 'svc', 'v2');
+    managed.requestRestart(['svc/version.mjs']);
+    await waitFor('second healthy', () => healthy() === 2);
+    const second = await getJson(`http://127.0.0.1:${port}/health`);
+    expect(second).toMatchObject({ version: 'v2' });
+    expect(second!.pid).not.toBe(first!.pid);
+
+    await waitFor('next standby booted', () => {
+      const running = processesIn(workspace.path);
+      return running.length >= 2 ? running : undefined;
+    });
+    await managed.close();
+    managed = undefined;
+    await waitFor('all gone', () => processesIn(workspace.path).length === 0, 5000);
+    expect(processAlive(second!.pid as number)).toBe(false);
+  });
+
+  it('a standby whose supervisor vanishes exits by itself (its stdin closes)', async () => {
+    const child = spawn(process.execPath, standbyArgs(['svc/service.mjs']), { cwd: workspace.path, stdio: ['pipe', 'ignore', 'ignore'] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(processAlive(child.pid!)).toBe(true);
+    child.stdin!.end();
+    await waitFor('standby exit', () => !processAlive(child.pid!), 5000);
+  });
+});
+
+/** Node processes whose working directory is the test workspace (current child and standby). */
+function processesIn(cwd: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) === cwd && processAlive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return pids;
+}
