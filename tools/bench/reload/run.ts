@@ -41,9 +41,9 @@ const which = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`], { 
 const runners: Runner[] = [
   {
     name: 'loa engine',
-    note: 'node type stripping; restarts identity only',
+    note: 'bundled engine, warm standby; restarts identity only',
     available: () => undefined,
-    command: () => ({ file: NODE, args: [join(ROOT, 'libs/plugin/src/lib/dev-engine/cli.ts'), '--options', 'bench-options.json'] }),
+    command: () => ({ file: NODE, args: [join(ROOT, 'libs/plugin/bin/loa-dev-engine.mjs'), '--options', 'bench-options.json'] }),
   },
   {
     name: 'node --watch',

@@ -1,6 +1,7 @@
 // The dev engine without Nx: what start-loa-dev.sh runs inside the container, and what tests and the
 // benchmark drive with real signals. Node ≥ 22.18 runs it as it is (type stripping), no build step.
 //
+//   node libs/plugin/bin/loa-dev-engine.mjs --project apps/loa/project.json   (bundled: the lean way)
 //   node libs/plugin/src/lib/dev-engine/cli.ts --project apps/loa/project.json [--target dev] [--root .]
 //   node libs/plugin/src/lib/dev-engine/cli.ts --options options.json [--root .]
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDev } from '../../executors/dev/dev.ts';
 import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
+import schema from '../../executors/dev/schema.json' with { type: 'json' };
 import { withSchemaDefaults } from './schema-defaults.ts';
 
 const USAGE = `usage: cli.ts (--project <project.json> [--target dev] | --options <options.json>) [--root <workspace>] [--runtime native]`;
@@ -36,7 +38,7 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
   const root = resolve(values.root);
-  const options = withSchemaDefaults<DevExecutorSchema>(new URL('../../executors/dev/schema.json', import.meta.url).pathname, {
+  const options = withSchemaDefaults<DevExecutorSchema>(schema, {
     ...readOptions({ project: values.project, target: values.target, options: values.options, root }),
     // Inside the container the engine is the runtime: never recurse into compose.
     runtime: values.runtime as DevExecutorSchema['runtime'],

@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
-
 interface JsonSchema {
   properties?: Record<string, { default?: unknown }>;
 }
 
 /** Fills top-level options from a schema's defaults, as Nx does before calling an executor. */
-export function withSchemaDefaults<T>(schemaPath: string, options: Partial<T>): T {
-  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as JsonSchema;
+export function withSchemaDefaults<T>(schema: JsonSchema, options: Partial<T>): T {
   const defaults: Record<string, unknown> = {};
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
     if (property.default !== undefined) defaults[key] = structuredClone(property.default);
