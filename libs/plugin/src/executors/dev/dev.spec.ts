@@ -9,7 +9,7 @@ const schema = JSON.parse(readFileSync(join(__dirname, 'schema.json'), 'utf8'));
 const context = (lines: string[]): RuntimeContext => ({ root: '/nonexistent', env: {}, print: (line) => lines.push(line) });
 
 describe('runtime selection', () => {
-  const fake = (name: 'native' | 'docker', problem?: string): DevRuntime => ({ name, unavailable: async () => problem, up: async () => 0 });
+  const fake = (name: 'native' | 'docker', problem?: string): DevRuntime => ({ name, unavailable: async () => problem, run: async () => 0 });
 
   it('auto picks docker when it is usable, and says why', async () => {
     const choice = await chooseRuntime('auto', { native: fake('native'), docker: fake('docker') }, context([]));

@@ -13,7 +13,7 @@ export async function runDev(options: DevExecutorSchema, context: RuntimeContext
   try {
     const { runtime, reason } = await chooseRuntime(options.runtime, runtimes, context);
     context.print(`[loa] runtime: ${runtime.name} (${reason})`);
-    return await runtime.up(options, context);
+    return await runtime.run(options, context);
   } catch (error) {
     if (error instanceof OptionsError || error instanceof PreflightError || error instanceof RuntimeError) {
       context.print(`[loa] ERROR: ${error.message}`);

@@ -15,6 +15,10 @@ export interface DevProcessOption {
 
 export interface DevExecutorSchema {
   runtime: 'auto' | 'native' | 'docker';
+  action: 'up' | 'build' | 'shell' | 'logs' | 'down' | 'clean';
+  composeFiles: string[];
+  service: string;
+  projectName?: string;
   env?: Record<string, string>;
   processes: DevProcessOption[];
   rules: ReloadRule[];

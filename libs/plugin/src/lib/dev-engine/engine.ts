@@ -1,4 +1,5 @@
 import { runCommand } from '../exec/exec.ts';
+import { onStopSignals } from '../process/signals.ts';
 import type { Redactor } from '../env/redact.ts';
 import { isPortFree, portOf } from '../probe/health-probe.ts';
 import { ManagedProcess, type ProcessEvent } from '../supervisor/managed-process.ts';
@@ -7,8 +8,6 @@ import { BatchingWatcher, describeWatchError } from '../watch/watcher.ts';
 import type { NormalizedDevOptions } from './options.ts';
 
 export type Print = (line: string) => void;
-
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 export class PreflightError extends Error {}
 
@@ -30,7 +29,7 @@ export class DevEngine {
   private shuttingDown: Promise<number> | undefined;
   private finished!: (code: number) => void;
   private readonly done = new Promise<number>((resolve) => (this.finished = resolve));
-  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  private removeSignalHandlers: (() => void) | undefined;
 
   private readonly options: NormalizedDevOptions;
   private readonly redact: Redactor;
@@ -74,7 +73,7 @@ export class DevEngine {
   /** Runs until a signal arrives (or stop() is called); resolves with the exit code. */
   async run(options: { handleSignals?: boolean } = {}): Promise<number> {
     await this.preflight();
-    if (options.handleSignals ?? true) this.installSignalHandlers();
+    if (options.handleSignals ?? true) this.removeSignalHandlers = onStopSignals((signal, code) => void this.stop(code, signal));
     for (const notice of this.options.skipped.values()) this.say(notice);
 
     const roots = watchRoots(this.options.rules);
@@ -153,21 +152,13 @@ export class DevEngine {
     return result.exitCode === 0;
   }
 
-  private installSignalHandlers(): void {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]) {
-      const handler = () => void this.stop(128 + SIGNAL_NUMBERS[signal], signal);
-      this.signalHandlers.set(signal, handler);
-      process.on(signal, handler);
-    }
-  }
-
   /** Stops the watcher and every process group; resolves with the exit code run() resolves with. */
   stop(code = 0, reason?: string): Promise<number> {
     this.shuttingDown ??= (async () => {
       this.say(`stopping${reason ? ` (${reason})` : ''}…`);
       await this.watcher?.close();
       await Promise.all(this.processes.map((p) => p.close()));
-      for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
+      this.removeSignalHandlers?.();
       this.say('stopped; every process has exited');
       this.finished(code);
       return code;

@@ -1,5 +1,5 @@
 interface JsonSchema {
-  properties?: Record<string, { default?: unknown }>;
+  properties?: Record<string, { default?: unknown; description?: string }>;
 }
 
 /** Fills top-level options from a schema's defaults, as Nx does before calling an executor. */

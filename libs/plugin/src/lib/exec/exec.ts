@@ -9,12 +9,17 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Called for every line of stdout and stderr. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Kill the program (SIGTERM) after this long; the result then says timedOut. */
+  timeoutMs?: number;
 }
 
 export interface RunResult {
   exitCode: number;
+  /** stdout, kept (trimmed) for programs whose answer is their output. */
+  stdout: string;
   /** Set when the program could not be started at all (ENOENT, EACCES). */
   spawnError?: string;
+  timedOut?: boolean;
 }
 
 export function forEachLine(stream: Readable | null | undefined, onLine: (line: string) => void): void {
@@ -31,15 +36,28 @@ export async function runCommand(command: string, args: readonly string[], optio
     reject: false,
     buffer: false,
     stdin: 'ignore',
+    timeout: options.timeoutMs,
   });
-  forEachLine(child.stdout, (line) => options.onLine?.(line, 'stdout'));
+  const stdout: string[] = [];
+  forEachLine(child.stdout, (line) => {
+    stdout.push(line);
+    options.onLine?.(line, 'stdout');
+  });
   forEachLine(child.stderr, (line) => options.onLine?.(line, 'stderr'));
   const result = await child;
-  const failure = result as typeof result & { errno?: unknown; code?: string; originalMessage?: string };
+  const failure = result as typeof result & { code?: string; timedOut?: boolean };
+  const text = stdout.join('\n').trim();
+  if (failure.timedOut) return { exitCode: 124, stdout: text, timedOut: true };
   if (typeof failure.exitCode !== 'number' && failure.code) {
-    return { exitCode: 127, spawnError: `${command}: ${failure.code}` };
+    return { exitCode: 127, stdout: text, spawnError: `${command}: ${failure.code}` };
   }
-  return { exitCode: result.exitCode ?? 1 };
+  return { exitCode: result.exitCode ?? 1, stdout: text };
+}
+
+/** Runs a program on this terminal (a shell into a container): its stdio is ours. */
+export async function runInteractive(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<number> {
+  const result = await execa(command, [...args], { cwd: options.cwd, env: options.env, stdio: 'inherit', reject: false });
+  return result.exitCode ?? 1;
 }
 
 /** Starts a long-running program as the leader of its own process group, so its whole tree can be stopped. */

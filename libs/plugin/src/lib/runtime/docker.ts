@@ -1,12 +1,143 @@
-import type { DevRuntime } from './runtime.ts';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { stripVTControlCharacters } from 'node:util';
+import { join } from 'node:path';
+import { resolve } from 'node:path';
+import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
+import { composeArgs, composeConfig, detectCompose, downArgs, execShellArgs, followLogsArgs, logsArgs, namedVolumes, publishedPorts, upArgs, type ComposeConfig, type ComposeTarget } from '../docker/compose.ts';
+import { spawn } from 'node:child_process';
+import { PreflightError } from '../dev-engine/engine.ts';
+import { forEachLine, runCommand, runInteractive, spawnGroupLeader } from '../exec/exec.ts';
+import { readEnvFile } from '../env/env-file.ts';
+import { createRedactor } from '../env/redact.ts';
+import { isPortFree } from '../probe/health-probe.ts';
+import { onStopSignals } from '../process/signals.ts';
+import { stopGroup } from '../supervisor/process-group.ts';
+import type { DevRuntime, RuntimeContext } from './runtime.ts';
 
-/** Placeholder until the compose runtime lands: says so plainly instead of pretending. */
+/** The engine's own ready and reload lines, as printed inside the container. */
+const ENGINE_READY = /\[loa\] ready in \d+ ms/;
+
+/**
+ * The docker runtime: compose around the container, the same engine inside it (start-loa-dev.sh runs
+ * it with the rules from apps/loa/project.json). This side only drives compose and reports.
+ */
 export const dockerRuntime: DevRuntime = {
   name: 'docker',
-  async unavailable() {
-    return 'the docker runtime is not available yet — run with --runtime=native';
+  async unavailable(context) {
+    const compose = await detectCompose(context.env, context.root);
+    return typeof compose === 'string' ? compose : undefined;
   },
-  async up() {
-    throw new Error('the docker runtime is not available yet — run with --runtime=native');
+  async run(options, context) {
+    const cli = await detectCompose(context.env, context.root);
+    if (typeof cli === 'string') throw new PreflightError(cli);
+    const target: ComposeTarget = { cli, root: context.root, files: options.composeFiles, projectName: options.projectName };
+    for (const file of target.files) {
+      if (!existsSync(resolve(context.root, file))) throw new PreflightError(`compose file ${file} not found — run \`npx nx g @loa/plugin:setup\` or fix "composeFiles"`);
+    }
+    const envFileValues = readEnvFile(resolve(context.root, options.envFile));
+    const redact = createRedactor(envFileValues, context.env);
+    // Compose draws on terminals even when told not to; relay plain text.
+    const print = (line: string) => context.print(redact(stripVTControlCharacters(line)));
+    const compose = (args: string[], onLine = print) => runCommand(cli.command, composeArgs(target, args), { cwd: context.root, env: context.env, onLine });
+    const config = await composeConfig(target, context.env);
+    const volumes = namedVolumes(config).join(', ');
+
+    switch (options.action) {
+      case 'shell':
+        return runInteractive(cli.command, composeArgs(target, execShellArgs(options.service)), { cwd: context.root, env: context.env });
+      case 'logs':
+        return follow(cli.command, composeArgs(target, logsArgs(options.service)), context, print, async () => undefined);
+      case 'down': {
+        const result = await compose(downArgs(false));
+        if (result.exitCode === 0) print(`[loa] stopped; data volume ${volumes} kept`);
+        return result.exitCode;
+      }
+      case 'clean': {
+        const result = await compose(downArgs(true));
+        if (result.exitCode === 0) print(`[loa] removed the containers and the data volume ${volumes} (WAL, SOUL.md)`);
+        return result.exitCode;
+      }
+      case 'up':
+      case 'build':
+        await preflightUp(options, config, envFileValues);
+        return up(target, options.action === 'build', context, print, options.service);
+    }
   },
 };
+
+async function preflightUp(options: DevExecutorSchema, config: ComposeConfig, envFileValues: Record<string, string> | undefined) {
+  // The seed's message, word for word: users know it from the Makefile.
+  if (!envFileValues) throw new PreflightError(`${options.envFile} not found. Copy from ${options.envFile}.example`);
+  // Ports from the merged config: an override with host networking publishes none.
+  for (const port of publishedPorts(config, options.service)) {
+    if (!(await isPortFree('127.0.0.1', port))) {
+      throw new PreflightError(
+        `port ${port} is already in use — stop what is listening there (lsof -i :${port}), or \`npx nx run loa:dev-down\` if it is an earlier loa-dev`,
+      );
+    }
+  }
+}
+
+/**
+ * up: start the container detached, follow its logs (a ready line when the engine inside is healthy),
+ * and on Ctrl+C take it down (the data volume stays).
+ */
+async function up(target: ComposeTarget, build: boolean, context: RuntimeContext, print: (line: string) => void, service: string): Promise<number> {
+  const started = new Date(Date.now() - 1000);
+  print(`[loa] compose ${target.cli.version}: ${build ? 'building, then ' : ''}starting ${service} (${target.files.join(', ')})`);
+  const upResult = await runCommand(target.cli.command, composeArgs(target, upArgs(build)), { cwd: context.root, env: context.env, onLine: (line) => print(`[compose] ${line}`) });
+  if (upResult.exitCode !== 0) {
+    print(`[loa] ERROR: docker compose up failed (exit ${upResult.exitCode}) — see the lines above`);
+    return 1;
+  }
+  let ready = false;
+  return follow(target.cli.command, composeArgs(target, followLogsArgs(service, started)), context, (line) => {
+    print(`[${service}] ${line}`);
+    if (!ready && ENGINE_READY.test(line)) {
+      ready = true;
+      print(`[loa] container ready in ${Date.now() - started.getTime() - 1000} ms: the engine inside is healthy; saves on this host reload there`);
+    }
+  }, async () => {
+    print('[loa] stopping the containers (the data volume stays)…');
+    await downOutsideOurTree(target, context);
+  });
+}
+
+/**
+ * `compose down`, double-forked so it is no descendant of this process: Nx kills the task's whole
+ * tree on Ctrl+C, and the containers must still come down.
+ */
+function downOutsideOurTree(target: ComposeTarget, context: RuntimeContext): Promise<void> {
+  const command = [target.cli.command, ...composeArgs(target, downArgs(false))];
+  return new Promise((resolveDown) => {
+    const done = join(tmpdir(), `loa-compose-down-${process.pid}-${Date.now()}`);
+    // sh starts a subshell in the background and exits at once: the subshell's parent is then init.
+    const launcher = spawn('sh', ['-c', '( "$@" >/dev/null 2>&1; : > "$0" ) &', done, ...command], { cwd: context.root, env: context.env, stdio: 'ignore', detached: true });
+    launcher.on('exit', async () => {
+      // Wait (bounded) for the down to finish, while this process is allowed to live.
+      for (let i = 0; i < 600 && !existsSync(done); i += 1) await new Promise((r) => setTimeout(r, 50));
+      rmSync(done, { force: true });
+      resolveDown();
+    });
+  });
+}
+
+/** Runs a long compose command until it ends or a signal arrives; on a signal, `onStop` then stop it. */
+async function follow(command: string, args: string[], context: RuntimeContext, onLine: (line: string) => void, onStop: () => Promise<unknown>): Promise<number> {
+  const child = spawnGroupLeader(command, args, { cwd: context.root, env: context.env });
+  forEachLine(child.stdout, onLine);
+  forEachLine(child.stderr, onLine);
+  let stoppedBy: number | undefined;
+  const removeHandlers = onStopSignals((_signal, code) => {
+    if (stoppedBy !== undefined) return;
+    stoppedBy = code;
+    void onStop().finally(() => child.pid && stopGroup(child.pid, 10_000));
+  });
+  try {
+    const result = await child;
+    return stoppedBy ?? result.exitCode ?? 1;
+  } finally {
+    removeHandlers();
+  }
+}

@@ -1,8 +1,9 @@
-import type { DevEngineOptions } from '../dev-engine/options.ts';
+import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
 import type { Print } from '../dev-engine/engine.ts';
 
 export type RuntimeName = 'native' | 'docker';
 export type RuntimeRequest = RuntimeName | 'auto';
+export type DevAction = DevExecutorSchema['action'];
 
 export interface RuntimeContext {
   root: string;
@@ -10,12 +11,13 @@ export interface RuntimeContext {
   print: Print;
 }
 
-/** One way of running the dev loop. Both run the same engine; docker wraps it in compose. */
+/** One way of running the dev loop. Both run the same engine; docker runs it inside compose. */
 export interface DevRuntime {
   readonly name: RuntimeName;
   /** Why this runtime cannot run here, with the fix; undefined when it can. */
   unavailable(context: RuntimeContext): Promise<string | undefined>;
-  up(options: DevEngineOptions, context: RuntimeContext): Promise<number>;
+  /** Runs one action (up, build, shell, logs, down, clean); resolves with the exit code. */
+  run(options: DevExecutorSchema, context: RuntimeContext): Promise<number>;
 }
 
 export class RuntimeError extends Error {}
