@@ -81,7 +81,8 @@ async function preflightUp(options: DevExecutorSchema, config: ComposeConfig, en
 
 /**
  * up: start the container detached, follow its logs (a ready line when the engine inside is healthy),
- * and on Ctrl+C take it down (the data volume stays).
+ * and when the session ends — Ctrl+C, Nx stopping the task, the container exiting — take it down
+ * (the data volume stays).
  */
 async function up(target: ComposeTarget, build: boolean, context: RuntimeContext, print: (line: string) => void, service: string): Promise<number> {
   const started = new Date(Date.now() - 1000);
@@ -91,52 +92,93 @@ async function up(target: ComposeTarget, build: boolean, context: RuntimeContext
     print(`[loa] ERROR: docker compose up failed (exit ${upResult.exitCode}) — see the lines above`);
     return 1;
   }
-  let ready = false;
-  return follow(target.cli.command, composeArgs(target, followLogsArgs(service, started)), context, (line) => {
-    print(`[${service}] ${line}`);
-    if (!ready && ENGINE_READY.test(line)) {
-      ready = true;
-      print(`[loa] container ready in ${Date.now() - started.getTime() - 1000} ms: the engine inside is healthy; saves on this host reload there`);
+
+  let down: Promise<void> | undefined;
+  const takeDown = () => {
+    if (!down) {
+      print('[loa] stopping the containers (the data volume stays)…');
+      down = waitForMarker(launchDownOutsideOurTree(target, context));
     }
-  }, async () => {
-    print('[loa] stopping the containers (the data volume stays)…');
-    await downOutsideOurTree(target, context);
-  });
+    return down;
+  };
+  // Last resort when this process is ended before the session's own cleanup runs: spawn is synchronous.
+  const onExit = () => void (down ?? launchDownOutsideOurTree(target, context));
+  process.once('exit', onExit);
+
+  let ready = false;
+  // The log stream ends when the container stops: a restart is followed again, anything else ends the session.
+  const resume = async () => {
+    for (let i = 0; i < 20; i += 1) {
+      const running = await runCommand(target.cli.command, composeArgs(target, ['ps', '--status', 'running', '--quiet', service]), { cwd: context.root, env: context.env });
+      if (running.stdout) {
+        print(`[loa] ${service} restarted; following it again`);
+        return composeArgs(target, followLogsArgs(service, new Date()));
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    print(`[loa] ${service} is no longer running — see its last lines above`);
+    return undefined;
+  };
+  try {
+    return await follow(target.cli.command, composeArgs(target, followLogsArgs(service, started)), context, (line) => {
+      print(`[${service}] ${line}`);
+      if (!ready && ENGINE_READY.test(line)) {
+        ready = true;
+        print(`[loa] container ready in ${Date.now() - started.getTime() - 1000} ms: the engine inside is healthy; saves on this host reload there`);
+      }
+    }, takeDown, resume);
+  } finally {
+    await takeDown();
+    process.off('exit', onExit);
+  }
 }
 
 /**
- * `compose down`, double-forked so it is no descendant of this process: Nx kills the task's whole
- * tree on Ctrl+C, and the containers must still come down.
+ * Starts `compose down` double-forked, so it is no descendant of this process (Nx kills the task's
+ * whole tree on Ctrl+C, and the containers must still come down). Returns a file that appears when done.
  */
-function downOutsideOurTree(target: ComposeTarget, context: RuntimeContext): Promise<void> {
+function launchDownOutsideOurTree(target: ComposeTarget, context: RuntimeContext): string {
+  const done = join(tmpdir(), `loa-compose-down-${process.pid}-${Date.now()}`);
   const command = [target.cli.command, ...composeArgs(target, downArgs(false))];
-  return new Promise((resolveDown) => {
-    const done = join(tmpdir(), `loa-compose-down-${process.pid}-${Date.now()}`);
-    // sh starts a subshell in the background and exits at once: the subshell's parent is then init.
-    const launcher = spawn('sh', ['-c', '( "$@" >/dev/null 2>&1; : > "$0" ) &', done, ...command], { cwd: context.root, env: context.env, stdio: 'ignore', detached: true });
-    launcher.on('exit', async () => {
-      // Wait (bounded) for the down to finish, while this process is allowed to live.
-      for (let i = 0; i < 600 && !existsSync(done); i += 1) await new Promise((r) => setTimeout(r, 50));
-      rmSync(done, { force: true });
-      resolveDown();
-    });
-  });
+  // sh runs a subshell in the background and exits at once: the subshell's parent is then init.
+  spawn('sh', ['-c', '( "$@" >/dev/null 2>&1; : > "$0" ) &', done, ...command], { cwd: context.root, env: context.env, stdio: 'ignore', detached: true }).unref();
+  return done;
 }
 
-/** Runs a long compose command until it ends or a signal arrives; on a signal, `onStop` then stop it. */
-async function follow(command: string, args: string[], context: RuntimeContext, onLine: (line: string) => void, onStop: () => Promise<unknown>): Promise<number> {
-  const child = spawnGroupLeader(command, args, { cwd: context.root, env: context.env });
-  forEachLine(child.stdout, onLine);
-  forEachLine(child.stderr, onLine);
+async function waitForMarker(done: string, timeoutMs = 60_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline && !existsSync(done); ) await new Promise((r) => setTimeout(r, 50));
+  rmSync(done, { force: true });
+}
+
+/**
+ * Runs a long compose command until a signal arrives; on a signal, `onStop`, then stop it. When the
+ * command ends by itself, `resume` may give the arguments to follow again (a restarted container).
+ */
+async function follow(
+  command: string,
+  args: string[],
+  context: RuntimeContext,
+  onLine: (line: string) => void,
+  onStop: () => Promise<unknown>,
+  resume: () => Promise<string[] | undefined> = async () => undefined,
+): Promise<number> {
   let stoppedBy: number | undefined;
+  let child: ReturnType<typeof spawnGroupLeader> | undefined;
   const removeHandlers = onStopSignals((_signal, code) => {
     if (stoppedBy !== undefined) return;
     stoppedBy = code;
-    void onStop().finally(() => child.pid && stopGroup(child.pid, 10_000));
+    void onStop().finally(() => child?.pid && stopGroup(child.pid, 10_000));
   });
   try {
-    const result = await child;
-    return stoppedBy ?? result.exitCode ?? 1;
+    for (let next: string[] | undefined = args; next && stoppedBy === undefined; next = await resume()) {
+      child = spawnGroupLeader(command, next, { cwd: context.root, env: context.env });
+      forEachLine(child.stdout, onLine);
+      forEachLine(child.stderr, onLine);
+      const result = await child;
+      if (stoppedBy !== undefined) return stoppedBy;
+      if (result.exitCode !== 0 && result.exitCode !== null) return result.exitCode;
+    }
+    return stoppedBy ?? 0;
   } finally {
     removeHandlers();
   }

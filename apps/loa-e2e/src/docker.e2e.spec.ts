@@ -1,0 +1,196 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+/**
+ * The docker runtime end to end, against a real engine: `nx run loa:image:ci` with the base fallback,
+ * `nx run loa:dev:ci` up and healthy, a host edit reloaded inside the container, the WAL surviving an
+ * identity crash, a container restart and down + up, dev-clean wiping it, and no .env.local secret in
+ * any output. Runs in a copy of the workspace with its own compose project and volume; everything it
+ * made is removed in afterAll, also when a test fails.
+ */
+const REPO = resolve(__dirname, '../../..');
+const SECRET = 'sk-ant-e2e-SECRET-must-never-print-7f3a';
+const TOKEN = 'gateway-token-e2e-9c1d';
+const HEALTH = 'http://127.0.0.1:3000/health';
+const suffix = `${process.pid}-${Date.now()}`;
+const VOLUME = `loa-e2e-data-${suffix}`;
+const PROJECT = `loa-e2e-${suffix}`;
+
+let workspace: string;
+const outputs: string[] = [];
+let dev: { child: ChildProcess; output: () => string } | undefined;
+
+function sh(command: string, args: string[], options: { cwd?: string; allowFail?: boolean } = {}) {
+  const result = spawnSync(command, args, { cwd: options.cwd ?? workspace, encoding: 'utf8', env: e2eEnv(), timeout: 600_000 });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  outputs.push(output);
+  if (!options.allowFail && result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${output.slice(-3000)}`);
+  return { status: result.status, output };
+}
+
+function e2eEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', COMPOSE_PROJECT_NAME: PROJECT, CI: 'true' };
+}
+
+const nx = (...args: string[]) => sh(join(REPO, 'node_modules/.bin/nx'), args);
+
+function startDev(target = 'loa:dev:ci') {
+  let output = '';
+  const child = spawn(join(REPO, 'node_modules/.bin/nx'), ['run', target], { cwd: workspace, env: e2eEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  dev = { child, output: () => output };
+  return dev;
+}
+
+/** Ctrl+C as a terminal sends it: to the whole foreground process group. */
+async function stopDev(): Promise<void> {
+  if (!dev) return;
+  const { child, output } = dev;
+  dev = undefined;
+  if (child.exitCode === null) {
+    process.kill(-child.pid!, 'SIGINT');
+    await new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  }
+  outputs.push(output());
+  await waitFor('containers removed', async () => !containerIds().length, 60_000);
+}
+
+function containerIds(): string[] {
+  const result = spawnSync('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`], { encoding: 'utf8' });
+  return result.stdout.trim().split('\n').filter(Boolean);
+}
+
+const volumeExists = () => spawnSync('docker', ['volume', 'inspect', VOLUME]).status === 0;
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${dev?.output().slice(-3000) ?? ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function health(): Promise<{ version: string; pid: number; starts: number; walSeq: number } | undefined> {
+  try {
+    const response = await fetch(HEALTH, { signal: AbortSignal.timeout(1000) });
+    return response.ok ? ((await response.json()) as { version: string; pid: number; starts: number; walSeq: number }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function upAndReady(target = 'loa:dev:ci') {
+  const started = startDev(target);
+  await waitFor('the container ready line', () => /container ready in \d+ ms/.test(started.output()));
+  return waitFor('identity health from the host', health);
+}
+
+function copyWorkspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'loa-e2e-'));
+  const files = spawnSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    cpSync(join(REPO, file), join(dir, file));
+  }
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  // The suite's own volume, so a developer's loa-dev-data-v1 is never touched.
+  writeFileSync(join(dir, 'tools/docker/compose.ci.yml'), `${readCiOverride()}\nvolumes:\n  loa-data:\n    name: ${VOLUME}\n`);
+  writeFileSync(join(dir, '.env.local'), `ANTHROPIC_API_KEY=${SECRET}\nOPENCLAW_GATEWAY_TOKEN=${TOKEN}\n`);
+  return dir;
+}
+
+function readCiOverride(): string {
+  return readFileSync(join(REPO, 'tools/docker/compose.ci.yml'), 'utf8');
+}
+
+beforeAll(async () => {
+  const free = spawnSync('sh', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/3000'], { encoding: 'utf8' });
+  if (free.status === 0) throw new Error('port 3000 on this host is in use: stop what listens there before running the e2e suite');
+  workspace = copyWorkspace();
+});
+
+afterAll(async () => {
+  await stopDev().catch(() => undefined);
+  spawnSync('docker', ['compose', '-p', PROJECT, '-f', join(workspace, 'docker-compose.dev.yml'), '-f', join(workspace, 'tools/docker/compose.ci.yml'), 'down', '-v', '--remove-orphans'], { encoding: 'utf8' });
+  for (const id of containerIds()) spawnSync('docker', ['rm', '-f', id]);
+  spawnSync('docker', ['volume', 'rm', '-f', VOLUME]);
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+describe('docker runtime, end to end', () => {
+  it('builds the dev image, falling back to building the production Dockerfile as its base', () => {
+    const { output } = nx('run', 'loa:image:ci');
+    expect(output).toContain('[loa] base ghcr.io/0xhoneyjar/loa-beauvoir:main: not local; pulling');
+    expect(output).toMatch(/cannot be pulled; building the production Dockerfile as loa-base:local \(BASE_IMAGE=loa-offline-base:bookworm\)/);
+    expect(output).toMatch(/\[loa\] loa-dev:local: \d+ MB; [\d.]+ MB over its base loa-base:local \(\d+ MB\); budget 60 MB; built in/);
+  });
+
+  it('runs dev in compose, healthy, and reloads identity inside the container on a host save', async () => {
+    const first = await upAndReady();
+    expect(first.starts).toBe(1);
+    expect(dev!.output()).toContain('[loa] runtime: docker (--runtime=docker)');
+    // The secret reached the container (read here directly, not through any output the suite checks).
+    const inside = spawnSync('docker', ['compose', '-p', PROJECT, '-f', 'docker-compose.dev.yml', '-f', 'tools/docker/compose.ci.yml', 'exec', '-T', 'loa-dev', 'printenv', 'ANTHROPIC_API_KEY'], { cwd: workspace, encoding: 'utf8' });
+    expect(inside.stdout.trim()).toBe(SECRET);
+
+    writeFileSync(join(workspace, 'libs/loa-identity/src/version.ts'), "export const VERSION = 'from-the-host';\n");
+    const reloaded = await waitFor('the edit served from the container', async () => {
+      const body = await health();
+      return body?.version === 'from-the-host' ? body : undefined;
+    });
+    expect(reloaded.starts).toBe(2);
+    await waitFor('the reload line', () => /\[loa\] reloaded identity in \d+ ms — libs\/loa-identity\/src\/version\.ts/.test(dev!.output()));
+  });
+
+  it('keeps the WAL through an identity crash and a container restart', async () => {
+    const before = (await health())!;
+    sh('docker', ['compose', '-p', PROJECT, '-f', 'docker-compose.dev.yml', '-f', 'tools/docker/compose.ci.yml', 'exec', '-T', 'loa-dev', 'bash', '-c', `kill -9 ${before.pid}`]);
+    const afterCrash = await waitFor('identity back after the crash', async () => {
+      const body = await health();
+      return body && body.pid !== before.pid ? body : undefined;
+    });
+    expect(afterCrash.starts).toBe(before.starts + 1);
+    expect(afterCrash.walSeq).toBeGreaterThan(before.walSeq);
+    expect(dev!.output()).toMatch(/identity crashed \(killed by SIGKILL\)/);
+
+    sh('docker', ['compose', '-p', PROJECT, '-f', 'docker-compose.dev.yml', '-f', 'tools/docker/compose.ci.yml', 'restart', 'loa-dev']);
+    const afterRestart = await waitFor('identity back after the container restart', async () => {
+      const body = await health();
+      return body && body.starts === afterCrash.starts + 1 ? body : undefined;
+    });
+    expect(afterRestart.walSeq).toBeGreaterThan(afterCrash.walSeq);
+  });
+
+  it('Ctrl+C stops and removes the containers but keeps the data volume; up again replays the WAL', async () => {
+    const before = (await health())!;
+    await stopDev();
+    expect(containerIds()).toEqual([]);
+    expect(volumeExists()).toBe(true);
+
+    const again = await upAndReady();
+    expect(again.starts).toBe(before.starts + 1);
+    await stopDev();
+  });
+
+  it('dev-clean removes the data volume and says so; the next start begins a new WAL', async () => {
+    const { output } = nx('run', 'loa:dev-clean:ci');
+    expect(output).toContain(`[loa] removed the containers and the data volume ${VOLUME} (WAL, SOUL.md)`);
+    expect(volumeExists()).toBe(false);
+
+    const fresh = await upAndReady();
+    expect(fresh.starts).toBe(1);
+    await stopDev();
+  });
+
+  it('no output showed a secret from .env.local', () => {
+    const all = outputs.join('\n');
+    expect(all.length).toBeGreaterThan(1000);
+    expect(all).not.toContain(SECRET);
+    expect(all).not.toContain(TOKEN);
+  });
+});
