@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -128,6 +128,18 @@ describe('docker runtime, end to end', () => {
     expect(output).toContain('[loa] base ghcr.io/0xhoneyjar/loa-beauvoir:main: not local; pulling');
     expect(output).toMatch(/cannot be pulled; building the production Dockerfile as loa-base:local \(BASE_IMAGE=loa-offline-base:bookworm\)/);
     expect(output).toMatch(/\[loa\] loa-dev:local: \d+ MB; [\d.]+ MB over its base loa-base:local \(\d+ MB\); budget 60 MB; built in/);
+  });
+
+  it('refuses to start without .env.local, with the seed\'s message', () => {
+    renameSync(join(workspace, '.env.local'), join(workspace, '.env.local.off'));
+    try {
+      // Nx reports a continuous target that ends as done whatever its exit code; the message is the contract.
+      const { output } = sh(join(REPO, 'node_modules/.bin/nx'), ['run', 'loa:dev:ci'], { allowFail: true });
+      expect(output).toContain('[loa] ERROR: .env.local not found. Copy from .env.local.example');
+      expect(containerIds()).toEqual([]);
+    } finally {
+      renameSync(join(workspace, '.env.local.off'), join(workspace, '.env.local'));
+    }
   });
 
   it('runs dev in compose, healthy, and reloads identity inside the container on a host save', async () => {

@@ -40,10 +40,10 @@ describe('runDev', () => {
     expect(lines).toEqual(['[loa] runtime: native (--runtime=native)', expect.stringMatching(/^\[loa\] ERROR: no processes configured/)]);
   });
 
-  it('says plainly that the docker runtime is not there yet', async () => {
+  it('a forced docker runtime without a docker CLI fails, naming the fix', async () => {
     const lines: string[] = [];
     expect(await runDev({ ...defaults, runtime: 'docker' }, context(lines))).toBe(1);
-    expect(lines[0]).toMatch(/ERROR: the docker runtime cannot run: .*run with --runtime=native/);
+    expect(lines).toEqual(['[loa] ERROR: the docker runtime cannot run: no docker CLI on PATH — install Docker, or run with --runtime=native']);
   });
 
   it('has a description on every option and no undeclared ones', () => {

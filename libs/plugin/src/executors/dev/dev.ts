@@ -25,7 +25,8 @@ export async function runDev(options: DevExecutorSchema, context: RuntimeContext
 
 export default async function devExecutor(options: DevExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
   const code = await runDev(options, { root: context.root, env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
-  // A stop by signal exits 128 + n, as a shell would report it.
-  if (code >= 128) process.exit(code);
-  return { success: code === 0 };
+  // Nx reports a continuous task as successful whatever it returns, so a failure (exit 1) and a stop by
+  // signal (128 + n, as a shell reports it) leave through the exit code of the task's process.
+  if (code !== 0) process.exit(code);
+  return { success: true };
 }

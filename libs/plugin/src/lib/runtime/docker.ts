@@ -36,6 +36,10 @@ export const dockerRuntime: DevRuntime = {
       if (!existsSync(resolve(context.root, file))) throw new PreflightError(`compose file ${file} not found — run \`npx nx g @loa/plugin:setup\` or fix "composeFiles"`);
     }
     const envFileValues = readEnvFile(resolve(context.root, options.envFile));
+    // The seed's message, word for word: users know it from the Makefile.
+    if (!envFileValues && (options.action === 'up' || options.action === 'build')) {
+      throw new PreflightError(`${options.envFile} not found. Copy from ${options.envFile}.example`);
+    }
     const redact = createRedactor(envFileValues, context.env);
     // Compose draws on terminals even when told not to; relay plain text.
     const print = (line: string) => context.print(redact(stripVTControlCharacters(line)));
@@ -60,15 +64,13 @@ export const dockerRuntime: DevRuntime = {
       }
       case 'up':
       case 'build':
-        await preflightUp(options, config, envFileValues);
+        await preflightUp(options, config);
         return up(target, options.action === 'build', context, print, options.service);
     }
   },
 };
 
-async function preflightUp(options: DevExecutorSchema, config: ComposeConfig, envFileValues: Record<string, string> | undefined) {
-  // The seed's message, word for word: users know it from the Makefile.
-  if (!envFileValues) throw new PreflightError(`${options.envFile} not found. Copy from ${options.envFile}.example`);
+async function preflightUp(options: DevExecutorSchema, config: ComposeConfig) {
   // Ports from the merged config: an override with host networking publishes none.
   for (const port of publishedPorts(config, options.service)) {
     if (!(await isPortFree('127.0.0.1', port))) {
