@@ -56,15 +56,31 @@ if need_plugin compose || need_plugin buildx; then
   done
 fi
 
+# A daemon that was killed (a CI machine is handed over with its processes ended) leaves pid files
+# behind, and the next dockerd refuses to start while they exist.
+clear_stale_pid() {
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file" 2>/dev/null || true)
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+    log "removing stale $file"
+    rm -f "$file"
+  fi
+}
+
 if ! docker info >/dev/null 2>&1; then
+  clear_stale_pid /var/run/docker.pid
+  clear_stale_pid /var/run/docker/containerd/containerd.pid
   log "starting dockerd (no iptables, no bridge: host networking only); log: $DOCKERD_LOG"
   nohup dockerd --iptables=false --bridge=none >"$DOCKERD_LOG" 2>&1 &
+  dockerd_pid=$!
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
+    kill -0 "$dockerd_pid" 2>/dev/null || break
     sleep 1
   done
   if ! docker info >/dev/null 2>&1; then
-    echo "dockerd did not come up within 60 s; last lines of $DOCKERD_LOG:" >&2
+    echo "dockerd did not come up; last lines of $DOCKERD_LOG:" >&2
     tail -n 30 "$DOCKERD_LOG" >&2 || true
     exit 1
   fi

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { copyWorkspace, projectContainers, removeDockerState, type WorkspaceCopy } from '../../../tools/testing/workspace-copy.ts';
 
 /**
  * The docker runtime end to end, against a real engine: `nx run loa:image:ci` with the base fallback,
@@ -14,11 +14,10 @@ const REPO = resolve(__dirname, '../../..');
 const SECRET = 'sk-ant-e2e-SECRET-must-never-print-7f3a';
 const TOKEN = 'gateway-token-e2e-9c1d';
 const HEALTH = 'http://127.0.0.1:3000/health';
-const suffix = `${process.pid}-${Date.now()}`;
-const VOLUME = `loa-e2e-data-${suffix}`;
-const PROJECT = `loa-e2e-${suffix}`;
-
+let copy: WorkspaceCopy;
 let workspace: string;
+let VOLUME: string;
+let PROJECT: string;
 const outputs: string[] = [];
 let dev: { child: ChildProcess; output: () => string } | undefined;
 
@@ -58,10 +57,7 @@ async function stopDev(): Promise<void> {
   await waitFor('containers removed', async () => !containerIds().length, 60_000);
 }
 
-function containerIds(): string[] {
-  const result = spawnSync('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`], { encoding: 'utf8' });
-  return result.stdout.trim().split('\n').filter(Boolean);
-}
+const containerIds = () => projectContainers(PROJECT);
 
 const volumeExists = () => spawnSync('docker', ['volume', 'inspect', VOLUME]).status === 0;
 
@@ -90,35 +86,17 @@ async function upAndReady(target = 'loa:dev:ci') {
   return waitFor('identity health from the host', health);
 }
 
-function copyWorkspace(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'loa-e2e-'));
-  const files = spawnSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
-  for (const file of files) {
-    mkdirSync(dirname(join(dir, file)), { recursive: true });
-    cpSync(join(REPO, file), join(dir, file));
-  }
-  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  // The suite's own volume, so a developer's loa-dev-data-v1 is never touched.
-  writeFileSync(join(dir, 'tools/docker/compose.ci.yml'), `${readCiOverride()}\nvolumes:\n  loa-data:\n    name: ${VOLUME}\n`);
-  writeFileSync(join(dir, '.env.local'), `ANTHROPIC_API_KEY=${SECRET}\nOPENCLAW_GATEWAY_TOKEN=${TOKEN}\n`);
-  return dir;
-}
-
-function readCiOverride(): string {
-  return readFileSync(join(REPO, 'tools/docker/compose.ci.yml'), 'utf8');
-}
-
 beforeAll(async () => {
   const free = spawnSync('sh', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/3000'], { encoding: 'utf8' });
   if (free.status === 0) throw new Error('port 3000 on this host is in use: stop what listens there before running the e2e suite');
-  workspace = copyWorkspace();
+  copy = copyWorkspace(REPO, { envLocal: `ANTHROPIC_API_KEY=${SECRET}\nOPENCLAW_GATEWAY_TOKEN=${TOKEN}\n` });
+  ({ dir: workspace, volume: VOLUME, project: PROJECT } = copy);
 });
 
 afterAll(async () => {
   await stopDev().catch(() => undefined);
-  spawnSync('docker', ['compose', '-p', PROJECT, '-f', join(workspace, 'docker-compose.dev.yml'), '-f', join(workspace, 'tools/docker/compose.ci.yml'), 'down', '-v', '--remove-orphans'], { encoding: 'utf8' });
-  for (const id of containerIds()) spawnSync('docker', ['rm', '-f', id]);
-  spawnSync('docker', ['volume', 'rm', '-f', VOLUME]);
+  if (!copy) return;
+  removeDockerState(copy);
   rmSync(workspace, { recursive: true, force: true });
 });
 
