@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Lints every shell script of the workspace: shellcheck clean and LF line endings.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash tools/ci/ensure-shellcheck.sh
+mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
+status=0
+for script in "${scripts[@]}"; do
+  if grep -q $'\r' "$script"; then
+    echo "$script: CRLF line endings (a container runs it with exit 126) — convert to LF" >&2
+    status=1
+  fi
+done
+shellcheck "${scripts[@]}" || status=1
+[ "$status" -eq 0 ] && echo "shell: ${#scripts[@]} scripts clean"
+exit "$status"
