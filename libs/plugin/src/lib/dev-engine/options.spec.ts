@@ -1,7 +1,8 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writeFile } from '../../testing/fixtures.ts';
-import { expand, normalizeDevOptions, OptionsError, type DevEngineOptions } from './options.ts';
+import { expand } from '../env/expand.ts';
+import { normalizeDevOptions, OptionsError, type DevEngineOptions } from './options.ts';
 
 const base = (overrides: Partial<DevEngineOptions> = {}): DevEngineOptions => ({
   processes: [{ name: 'identity', command: 'node', args: ['main.ts'], health: { http: 'http://127.0.0.1:3000/health' } }],

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import which from 'which';
+import { expand } from '../env/expand.ts';
 import type { HealthCheck } from '../probe/health-probe.ts';
 import type { ProcessSpec } from '../supervisor/managed-process.ts';
 import type { ReloadRule } from '../watch/rules.ts';
@@ -54,14 +55,6 @@ export class OptionsError extends Error {}
 export const ALWAYS_IGNORED = ['node_modules', '.git', '.nx', 'dist', 'coverage', 'tmp'];
 
 const NODE_TS_MIN = [22, 18];
-
-/** `${VAR}` and `${VAR:-default}`, as in compose files and shells. */
-export function expand(value: string, env: NodeJS.ProcessEnv): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback?: string) => {
-    const current = env[name];
-    return current === undefined || current === '' ? (fallback ?? '') : current;
-  });
-}
 
 /**
  * Finds the program to run. `node` means the Node that runs this engine: the workspace brings Node 22,
