@@ -13,15 +13,21 @@ export interface WorkspaceCopy {
   volume: string;
 }
 
-export function copyWorkspace(repo: string, options: { envLocal: string; extraEnvironment?: Record<string, string> }): WorkspaceCopy {
-  const suffix = `${process.pid}-${Date.now()}`;
-  const dir = mkdtempSync(join(tmpdir(), 'loa-copy-'));
+/** The workspace's tracked files as they are in the working tree, with node_modules linked. */
+export function copyTrackedFiles(repo: string, prefix = 'loa-copy-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const files = spawnSync('git', ['ls-files', '-z'], { cwd: repo, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
   for (const file of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     cpSync(join(repo, file), join(dir, file));
   }
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+export function copyWorkspace(repo: string, options: { envLocal: string; extraEnvironment?: Record<string, string> }): WorkspaceCopy {
+  const suffix = `${process.pid}-${Date.now()}`;
+  const dir = copyTrackedFiles(repo);
   const volume = `loa-copy-data-${suffix}`;
   const environment = Object.entries(options.extraEnvironment ?? {})
     .map(([key, value]) => `      ${key}: "${value}"\n`)

@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { copyTrackedFiles } from '../../../tools/testing/workspace-copy.ts';
+
+/**
+ * `nx affected -t deploy` replaces the seed's path filters. On scripted git history in a copy of this
+ * workspace: loa is affected by the deployment's own files, the identity code, grimoires and .claude;
+ * not by the plugin, tools, docs, the README or the dev-only compose file.
+ */
+const REPO = resolve(__dirname, '../../..');
+let dir: string;
+let base: string;
+
+function run(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' } });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.stderr}${result.stdout}`);
+  return result.stdout.trim();
+}
+const git = (...args: string[]) => run('git', ['-c', 'user.name=loa', '-c', 'user.email=loa@test', ...args]);
+
+beforeAll(() => {
+  dir = copyTrackedFiles(REPO, 'loa-affected-');
+  git('init', '-q', '-b', 'main');
+  // The linked node_modules is a symlink, which `node_modules/` in .gitignore does not match.
+  appendFileSync(join(dir, '.git/info/exclude'), 'node_modules\n');
+  git('add', '-A');
+  git('commit', '-qm', 'base');
+  base = git('rev-parse', 'HEAD');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function affectedBy(file: string): string[] {
+  git('checkout', '-q', '--detach', base);
+  appendFileSync(join(dir, file), file.endsWith('.json') ? '' : '\n// changed\n');
+  if (file.endsWith('.json')) writeFileSync(join(dir, file), `${JSON.stringify({ ...JSON.parse(require('node:fs').readFileSync(join(dir, file), 'utf8')), $comment: 'changed' }, null, 2)}\n`);
+  git('commit', '-qam', `change ${file}`);
+  const output = run(join(REPO, 'node_modules/.bin/nx'), ['show', 'projects', '--affected', '-t', 'deploy', `--base=${base}`, '--head=HEAD']);
+  return output.split('\n').filter(Boolean);
+}
+
+describe('nx affected -t deploy', () => {
+  it.each([
+    'apps/loa/cloudflare/src/gateway.ts',
+    'apps/loa/docker/Dockerfile',
+    'libs/loa-identity/src/version.ts',
+    'grimoires/loa/BEAUVOIR.md',
+    '.claude/settings.json',
+    '.claude/lib/persistence/jsonl.ts',
+  ])('deploys loa when %s changes', (file) => {
+    expect(affectedBy(file)).toEqual(['loa']);
+  });
+
+  it.each([
+    'libs/plugin/src/lib/exec/exec.ts',
+    'tools/bench/reload/run.ts',
+    'tools/docker/offline-base.sh',
+    'README.md',
+    'docker-compose.dev.yml',
+  ])('deploys nothing when only %s changes', (file) => {
+    expect(affectedBy(file)).toEqual([]);
+  });
+
+  it('deploys loa when nx.json changes (it makes every project affected)', () => {
+    expect(affectedBy('nx.json')).toEqual(['loa']);
+  });
+});
