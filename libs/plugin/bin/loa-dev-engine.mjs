@@ -11,6 +11,7 @@ const pluginRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(pluginRoot, 'src');
 const outDir = process.env.LOA_ENGINE_BUNDLE_DIR ?? join(pluginRoot, 'dist', 'dev-engine');
 const bundle = join(outDir, 'cli.mjs');
+// Code splitting: what only some runs need (the compose runtime) stays in chunks that load on demand.
 // Files the bundle loads beside itself, at run time, by path.
 const companions = ['lib/supervisor/standby.mjs', 'lib/supervisor/standby-warmup.ts'];
 
@@ -36,8 +37,10 @@ if (bundleTime() < newestSource(src)) {
   mkdirSync(outDir, { recursive: true });
   const { build } = await import('esbuild');
   await build({
-    entryPoints: [join(src, 'lib/dev-engine/cli.ts')],
-    outfile: bundle,
+    entryPoints: { cli: join(src, 'lib/dev-engine/cli.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -1,15 +1,15 @@
 import { chooseRuntime, RuntimeError, type DevRuntime, type RuntimeContext } from '../../lib/runtime/runtime.ts';
 import { runDev, runtimes } from './dev.ts';
-import type { DevExecutorSchema } from './schema.d.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { devOptions } from '../../testing/dev-options.ts';
 
 const schema = JSON.parse(readFileSync(join(__dirname, 'schema.json'), 'utf8'));
 
 const context = (lines: string[]): RuntimeContext => ({ root: '/nonexistent', env: {}, print: (line) => lines.push(line) });
 
 describe('runtime selection', () => {
-  const fake = (name: 'native' | 'docker', problem?: string): DevRuntime => ({ name, unavailable: async () => problem, run: async () => 0 });
+  const fake = (name: 'native' | 'docker', problem?: string) => async (): Promise<DevRuntime> => ({ name, unavailable: async () => problem, run: async () => 0 });
 
   it('auto picks docker when it is usable, and says why', async () => {
     const choice = await chooseRuntime('auto', { native: fake('native'), docker: fake('docker') }, context([]));
@@ -31,7 +31,7 @@ describe('runtime selection', () => {
 });
 
 describe('runDev', () => {
-  const defaults = Object.fromEntries(Object.entries(schema.properties as Record<string, { default?: unknown }>).map(([key, value]) => [key, (value as { default?: unknown }).default])) as unknown as DevExecutorSchema;
+  const defaults = devOptions();
 
   it('prints the chosen runtime and exits 1 with a clear error for options that cannot run', async () => {
     const lines: string[] = [];

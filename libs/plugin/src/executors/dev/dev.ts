@@ -1,12 +1,13 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { PreflightError } from '../../lib/dev-engine/engine.ts';
 import { OptionsError } from '../../lib/dev-engine/options.ts';
-import { dockerRuntime } from '../../lib/runtime/docker.ts';
-import { nativeRuntime } from '../../lib/runtime/native.ts';
-import { chooseRuntime, RuntimeError, type RuntimeContext } from '../../lib/runtime/runtime.ts';
-import type { DevExecutorSchema } from './schema.ts';
+import { chooseRuntime, RuntimeError, type RuntimeContext, type RuntimeLoaders } from '../../lib/runtime/runtime.ts';
+import type { DevExecutorSchema } from './schema.d.ts';
 
-export const runtimes = { native: nativeRuntime, docker: dockerRuntime };
+export const runtimes: RuntimeLoaders = {
+  native: async () => (await import('../../lib/runtime/native.ts')).nativeRuntime,
+  docker: async () => (await import('../../lib/runtime/docker.ts')).dockerRuntime,
+};
 
 /** Runs the dev loop; resolves with the process exit code (130/143/129 after a signal). */
 export async function runDev(options: DevExecutorSchema, context: RuntimeContext): Promise<number> {

@@ -13,6 +13,7 @@ export interface DevProcessOption {
   standby?: boolean;
 }
 
+
 export interface DevExecutorSchema {
   runtime: 'auto' | 'native' | 'docker';
   action: 'up' | 'build' | 'shell' | 'logs' | 'down' | 'clean';

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort, getJson, processAlive, tempDir, waitFor, writeFile, writeService } from '../../testing/fixtures.ts';
+import { devOptions } from '../../testing/dev-options.ts';
 import { createRedactor } from '../env/redact.ts';
 import { isPortFree } from '../probe/health-probe.ts';
 import { DevEngine, PreflightError } from './engine.ts';
@@ -30,24 +31,16 @@ describe('DevEngine (real processes)', () => {
       health: { http: url(name), accept: ['json' as const] },
       startTimeoutMs: 10_000,
     });
-    return {
+    return devOptions({
       processes: [service('identity'), service('gateway')],
       rules: [
         { match: ['identity/**/*.mjs'], restart: ['identity'] },
         { match: ['grimoires/loa/BEAUVOIR.md'], run: { command: 'node', args: ['soul.mjs'] }, restart: ['gateway'] },
         { match: ['grimoires/**'], notify: 'mounted live, nothing to restart' },
       ],
-      envFile: '.env.local',
-      dataDir: '.loa/data',
-      debounceMs: 40,
-      burstDebounceMs: 250,
-      usePolling: false,
-      pollIntervalMs: 100,
-      graceMs: 1000,
       startTimeoutMs: 10_000,
-      ignore: [],
       ...overrides,
-    };
+    });
   }
 
   async function start(opts = options()): Promise<DevEngine> {

@@ -1,23 +1,16 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { devOptions } from '../../testing/dev-options.ts';
 import { tempDir, writeFile } from '../../testing/fixtures.ts';
 import { expand } from '../env/expand.ts';
 import { normalizeDevOptions, OptionsError, type DevEngineOptions } from './options.ts';
 
-const base = (overrides: Partial<DevEngineOptions> = {}): DevEngineOptions => ({
-  processes: [{ name: 'identity', command: 'node', args: ['main.ts'], health: { http: 'http://127.0.0.1:3000/health' } }],
-  rules: [{ match: ['src/**/*.ts'], restart: ['identity'] }],
-  envFile: '.env.local',
-  dataDir: '.loa/data',
-  debounceMs: 40,
-  burstDebounceMs: 250,
-  usePolling: false,
-  pollIntervalMs: 100,
-  graceMs: 1000,
-  startTimeoutMs: 30000,
-  ignore: [],
-  ...overrides,
-});
+const base = (overrides: Partial<DevEngineOptions> = {}): DevEngineOptions =>
+  devOptions({
+    processes: [{ name: 'identity', command: 'node', args: ['main.ts'], health: { http: 'http://127.0.0.1:3000/health' } }],
+    rules: [{ match: ['src/**/*.ts'], restart: ['identity'] }],
+    ...overrides,
+  });
 
 describe('normalizeDevOptions', () => {
   it('runs `node` with the Node that runs the engine (the workspace brings Node 22)', () => {

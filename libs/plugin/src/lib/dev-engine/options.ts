@@ -2,39 +2,18 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import which from 'which';
 import { expand } from '../env/expand.ts';
-import type { HealthCheck } from '../probe/health-probe.ts';
+import type { DevExecutorSchema, DevProcessOption } from '../../executors/dev/schema.d.ts';
 import type { ProcessSpec } from '../supervisor/managed-process.ts';
 import type { ReloadRule } from '../watch/rules.ts';
 
-/** A process as written in the target's options (mirrors schema.json). */
-export interface ProcessOption {
-  name: string;
-  /** The program, or candidates tried in order; `${VAR}` expands from the environment, empty ones are skipped. */
-  command: string | string[];
-  args?: string[];
-  cwd?: string;
-  env?: Record<string, string>;
-  health?: HealthCheck;
-  whenMissing?: 'skip' | 'fail';
-  startTimeoutMs?: number;
-  standby?: boolean;
-}
+/** A process as written in the target's options: schema.d.ts is the options type everywhere. */
+export type ProcessOption = DevProcessOption;
 
-export interface DevEngineOptions {
-  /** Environment for every process and rule command; `${VAR}` expands. */
-  env?: Record<string, string>;
-  processes: ProcessOption[];
-  rules: ReloadRule[];
-  envFile: string;
-  dataDir: string;
-  debounceMs: number;
-  burstDebounceMs: number;
-  usePolling: boolean;
-  pollIntervalMs: number;
-  graceMs: number;
-  startTimeoutMs: number;
-  ignore: string[];
-}
+/** What the engine reads of the dev target's options (the docker runtime reads the rest). */
+export type DevEngineOptions = Pick<
+  DevExecutorSchema,
+  'env' | 'processes' | 'rules' | 'envFile' | 'dataDir' | 'debounceMs' | 'burstDebounceMs' | 'usePolling' | 'pollIntervalMs' | 'graceMs' | 'startTimeoutMs' | 'ignore'
+>;
 
 export interface NormalizedDevOptions {
   root: string;

@@ -1,14 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
+import { devOptions } from '../../testing/dev-options.ts';
 import { tempDir, writeFile } from '../../testing/fixtures.ts';
 import { nativeRuntime } from './native.ts';
 import { RuntimeError } from './runtime.ts';
 
-const schema = JSON.parse(readFileSync(join(__dirname, '../../executors/dev/schema.json'), 'utf8'));
-const defaults = Object.fromEntries(
-  Object.entries(schema.properties as Record<string, { default?: unknown }>).map(([key, value]) => [key, value.default]),
-) as unknown as DevExecutorSchema;
+const defaults = devOptions();
 
 describe('native runtime actions', () => {
   let workspace: ReturnType<typeof tempDir>;

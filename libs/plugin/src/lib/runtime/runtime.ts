@@ -22,19 +22,23 @@ export interface DevRuntime {
 
 export class RuntimeError extends Error {}
 
+/** Runtimes load on demand: the engine inside the container never loads the compose side. */
+export type RuntimeLoaders = Record<RuntimeName, () => Promise<DevRuntime>>;
+
 /** `auto` takes docker when it is usable, else native; a forced runtime that cannot run is an error. */
 export async function chooseRuntime(
   requested: RuntimeRequest,
-  runtimes: Record<RuntimeName, DevRuntime>,
+  runtimes: RuntimeLoaders,
   context: RuntimeContext,
 ): Promise<{ runtime: DevRuntime; reason: string }> {
   if (requested !== 'auto') {
-    const runtime = runtimes[requested];
+    const runtime = await runtimes[requested]();
     const problem = await runtime.unavailable(context);
     if (problem) throw new RuntimeError(`the ${requested} runtime cannot run: ${problem}`);
     return { runtime, reason: `--runtime=${requested}` };
   }
-  const dockerProblem = await runtimes.docker.unavailable(context);
-  if (!dockerProblem) return { runtime: runtimes.docker, reason: 'auto: a Docker engine and Compose are reachable' };
-  return { runtime: runtimes.native, reason: `auto: ${dockerProblem}` };
+  const docker = await runtimes.docker();
+  const dockerProblem = await docker.unavailable(context);
+  if (!dockerProblem) return { runtime: docker, reason: 'auto: a Docker engine and Compose are reachable' };
+  return { runtime: await runtimes.native(), reason: `auto: ${dockerProblem}` };
 }
