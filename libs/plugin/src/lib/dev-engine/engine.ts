@@ -5,7 +5,7 @@ import { isPortFree, portOf } from '../probe/health-probe.ts';
 import { ManagedProcess, type ProcessEvent } from '../supervisor/managed-process.ts';
 import { describeFiles, routeChanges, watchRoots } from '../watch/rules.ts';
 import { BatchingWatcher, describeWatchError } from '../watch/watcher.ts';
-import type { NormalizedDevOptions } from './options.ts';
+import { resolveCommand, type NormalizedDevOptions } from './options.ts';
 
 export type Print = (line: string) => void;
 
@@ -146,7 +146,8 @@ export class DevEngine {
   }
 
   private async runRuleCommand(command: string, args: string[]): Promise<boolean> {
-    const resolved = command === 'node' ? process.execPath : command;
+    // The same resolution as the processes' programs (`node` is the Node running this engine).
+    const resolved = resolveCommand([command], this.options.env, this.options.root) ?? command;
     const result = await runCommand(resolved, args, { cwd: this.options.root, env: this.options.env, onLine: (line) => this.out(`[run] ${line}`) });
     if (result.exitCode !== 0) this.say(`${[command, ...args].join(' ')} failed (${result.spawnError ?? `exit ${result.exitCode}`})`);
     return result.exitCode === 0;
