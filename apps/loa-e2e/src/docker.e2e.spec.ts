@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { copyWorkspace, projectContainers, removeDockerState, type WorkspaceCopy } from '../../../tools/testing/workspace-copy.ts';
 
@@ -120,6 +121,19 @@ describe('docker runtime, end to end', () => {
     }
   });
 
+  it('refuses to start when a published port is taken, naming the port, before any container exists', async () => {
+    // The file users run (ports published, no CI override): the preflight reads its merged config.
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(3000, '127.0.0.1', r));
+    try {
+      const { output } = sh(join(REPO, 'node_modules/.bin/nx'), ['run', 'loa:dev', '--runtime=docker'], { allowFail: true });
+      expect(output).toContain('[loa] ERROR: port 3000 is already in use — stop what is listening there (lsof -i :3000), or `npx nx run loa:dev-down` if it is an earlier loa-dev');
+      expect(containerIds()).toEqual([]);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+  });
+
   it('runs dev in compose, healthy, and reloads identity inside the container on a host save', async () => {
     const first = await upAndReady();
     expect(first.starts).toBe(1);
@@ -156,6 +170,21 @@ describe('docker runtime, end to end', () => {
     expect(afterRestart.walSeq).toBeGreaterThan(afterCrash.walSeq);
   });
 
+  it('dev-logs follows the running container', async () => {
+    let output = '';
+    const logs = spawn(join(REPO, 'node_modules/.bin/nx'), ['run', 'loa:dev-logs:ci'], { cwd: workspace, env: e2eEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    logs.stdout!.on('data', (chunk) => (output += chunk));
+    logs.stderr!.on('data', (chunk) => (output += chunk));
+    try {
+      await waitFor('the engine lines in the logs', () => output.includes('[loa] ready in'), 60_000);
+    } finally {
+      process.kill(-logs.pid!, 'SIGINT');
+      await new Promise((r) => logs.once('exit', r));
+      outputs.push(output);
+    }
+    expect(containerIds().length).toBe(1); // following the logs never stops the container
+  });
+
   it('Ctrl+C stops and removes the containers but keeps the data volume; up again replays the WAL', async () => {
     const before = (await health())!;
     await stopDev();
@@ -164,6 +193,12 @@ describe('docker runtime, end to end', () => {
 
     const again = await upAndReady();
     expect(again.starts).toBe(before.starts + 1);
+
+    // dev-down from another terminal: the session ends, the containers go, the volume stays.
+    const { output } = nx('run', 'loa:dev-down:ci');
+    expect(output).toContain(`[loa] stopped; data volume ${VOLUME} kept`);
+    expect(containerIds()).toEqual([]);
+    expect(volumeExists()).toBe(true);
     await stopDev();
   });
 
