@@ -1,13 +1,26 @@
+import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
-import { join } from 'node:path';
-import { resolve } from 'node:path';
 import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
-import { composeArgs, composeConfig, detectCompose, downArgs, execShellArgs, followLogsArgs, logsArgs, namedVolumes, publishedPorts, upArgs, type ComposeConfig, type ComposeTarget } from '../docker/compose.ts';
-import { spawn } from 'node:child_process';
+import {
+  composeArgs,
+  composeConfig,
+  detectCompose,
+  downArgs,
+  execShellArgs,
+  followLogsArgs,
+  logsArgs,
+  namedVolumes,
+  publishedPorts,
+  upArgs,
+  type ComposeCli,
+  type ComposeConfig,
+  type ComposeTarget,
+} from '../docker/compose.ts';
 import { PreflightError } from '../dev-engine/engine.ts';
-import { forEachLine, runCommand, runInteractive, spawnGroupLeader } from '../exec/exec.ts';
+import { forEachLine, runCommand, runInteractive, spawnGroupLeader, type RunResult } from '../exec/exec.ts';
 import { readEnvFile } from '../env/env-file.ts';
 import { createRedactor } from '../env/redact.ts';
 import { isPortFree } from '../probe/health-probe.ts';
@@ -18,6 +31,21 @@ import type { DevRuntime, RuntimeContext } from './runtime.ts';
 /** The engine's own ready and reload lines, as printed inside the container. */
 const ENGINE_READY = /\[loa\] ready in \d+ ms/;
 
+/** Runs compose with the given arguments, relaying its lines (to `onLine`, or to the runtime's printer). */
+type Compose = (args: string[], onLine?: (line: string) => void) => Promise<RunResult>;
+
+// Choosing the runtime asks whether Docker is usable and running it asks again, with the same context:
+// one `docker info` and one `compose version` per run.
+const detected = new WeakMap<RuntimeContext, Promise<ComposeCli | string>>();
+function detect(context: RuntimeContext): Promise<ComposeCli | string> {
+  let found = detected.get(context);
+  if (!found) {
+    found = detectCompose(context.env, context.root);
+    detected.set(context, found);
+  }
+  return found;
+}
+
 /**
  * The docker runtime: compose around the container, the same engine inside it (start-loa-dev.sh runs
  * it with the rules from apps/loa/project.json). This side only drives compose and reports.
@@ -25,11 +53,11 @@ const ENGINE_READY = /\[loa\] ready in \d+ ms/;
 export const dockerRuntime: DevRuntime = {
   name: 'docker',
   async unavailable(context) {
-    const compose = await detectCompose(context.env, context.root);
+    const compose = await detect(context);
     return typeof compose === 'string' ? compose : undefined;
   },
   async run(options, context) {
-    const cli = await detectCompose(context.env, context.root);
+    const cli = await detect(context);
     if (typeof cli === 'string') throw new PreflightError(cli);
     const target: ComposeTarget = { cli, root: context.root, files: options.composeFiles, projectName: options.projectName };
     for (const file of target.files) {
@@ -43,9 +71,9 @@ export const dockerRuntime: DevRuntime = {
     const redact = createRedactor(envFileValues, context.env);
     // Compose draws on terminals even when told not to; relay plain text.
     const print = (line: string) => context.print(redact(stripVTControlCharacters(line)));
-    const compose = (args: string[], onLine = print) => runCommand(cli.command, composeArgs(target, args), { cwd: context.root, env: context.env, onLine });
-    const config = await composeConfig(target, context.env);
-    const volumes = namedVolumes(config).join(', ');
+    const compose: Compose = (args, onLine = print) => runCommand(cli.command, composeArgs(target, args), { cwd: context.root, env: context.env, onLine });
+    // The merged config, for the actions that read it (volume names, published ports).
+    const volumes = async () => namedVolumes(await composeConfig(target, context.env)).join(', ');
 
     switch (options.action) {
       case 'shell':
@@ -53,19 +81,21 @@ export const dockerRuntime: DevRuntime = {
       case 'logs':
         return follow(cli.command, composeArgs(target, logsArgs(options.service)), context, print, async () => undefined);
       case 'down': {
+        const names = await volumes();
         const result = await compose(downArgs(false));
-        if (result.exitCode === 0) print(`[loa] stopped; data volume ${volumes} kept`);
+        if (result.exitCode === 0) print(`[loa] stopped; data volume ${names} kept`);
         return result.exitCode;
       }
       case 'clean': {
+        const names = await volumes();
         const result = await compose(downArgs(true));
-        if (result.exitCode === 0) print(`[loa] removed the containers and the data volume ${volumes} (WAL, SOUL.md)`);
+        if (result.exitCode === 0) print(`[loa] removed the containers and the data volume ${names} (WAL, SOUL.md)`);
         return result.exitCode;
       }
       case 'up':
       case 'build':
-        await preflightUp(options, config);
-        return up(target, options.action === 'build', context, print, options.service);
+        await preflightUp(options, await composeConfig(target, context.env));
+        return up(target, compose, options.action === 'build', context, print, options.service);
     }
   },
 };
@@ -86,10 +116,10 @@ async function preflightUp(options: DevExecutorSchema, config: ComposeConfig) {
  * and when the session ends — Ctrl+C, Nx stopping the task, the container exiting — take it down
  * (the data volume stays).
  */
-async function up(target: ComposeTarget, build: boolean, context: RuntimeContext, print: (line: string) => void, service: string): Promise<number> {
+async function up(target: ComposeTarget, compose: Compose, build: boolean, context: RuntimeContext, print: (line: string) => void, service: string): Promise<number> {
   const started = new Date(Date.now() - 1000);
   print(`[loa] compose ${target.cli.version}: ${build ? 'building, then ' : ''}starting ${service} (${target.files.join(', ')})`);
-  const upResult = await runCommand(target.cli.command, composeArgs(target, upArgs(build)), { cwd: context.root, env: context.env, onLine: (line) => print(`[compose] ${line}`) });
+  const upResult = await compose(upArgs(build), (line) => print(`[compose] ${line}`));
   if (upResult.exitCode !== 0) {
     print(`[loa] ERROR: docker compose up failed (exit ${upResult.exitCode}) — see the lines above`);
     return 1;
@@ -111,7 +141,7 @@ async function up(target: ComposeTarget, build: boolean, context: RuntimeContext
   // The log stream ends when the container stops: a restart is followed again, anything else ends the session.
   const resume = async () => {
     for (let i = 0; i < 20; i += 1) {
-      const running = await runCommand(target.cli.command, composeArgs(target, ['ps', '--status', 'running', '--quiet', service]), { cwd: context.root, env: context.env });
+      const running = await compose(['ps', '--status', 'running', '--quiet', service], () => undefined);
       if (running.stdout) {
         print(`[loa] ${service} restarted; following it again`);
         return composeArgs(target, followLogsArgs(service, new Date()));
