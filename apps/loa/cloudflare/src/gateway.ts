@@ -1,5 +1,6 @@
 // The Worker's routes, written against the few sandbox calls they need, so they can be tested with a
 // stand-in for the container (the one thing that cannot run here).
+import { missingSecrets, missingSecretsMessage, processEnv, type WorkerSecrets } from './secrets.ts';
 
 export const GATEWAY_PORT = 18789;
 export const START_COMMAND = '/usr/local/bin/start-loa.sh';
@@ -16,13 +17,14 @@ export interface SandboxProcess {
 /** The subset of @cloudflare/sandbox's Sandbox that the routes use. */
 export interface GatewaySandbox {
   listProcesses(): Promise<SandboxProcess[]>;
-  startProcess(command: string, options?: { processId?: string }): Promise<SandboxProcess & { waitForPort(port: number, options?: { timeout?: number; mode?: 'http' | 'tcp' }): Promise<void> }>;
+  startProcess(command: string, options?: { processId?: string; env?: Record<string, string> }): Promise<SandboxProcess & { waitForPort(port: number, options?: { timeout?: number; mode?: 'http' | 'tcp' }): Promise<void> }>;
   containerFetch(request: Request, port: number): Promise<Response>;
 }
 
 export type GatewayStatus =
   | { ok: true; status: 'running'; processId: string }
-  | { ok: false; status: 'not_running' | 'not_responding' | 'error'; processId?: string; error?: string };
+  | { ok: false; status: 'not_running' | 'not_responding' | 'error'; processId?: string; error?: string }
+  | { ok: false; status: 'misconfigured'; missing: string[]; error: string };
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
@@ -45,25 +47,36 @@ export async function gatewayStatus(sandbox: GatewaySandbox): Promise<GatewaySta
   }
 }
 
-/** Starts the container's start script unless it runs, and waits for the gateway's port. */
-export async function ensureGateway(sandbox: GatewaySandbox): Promise<void> {
+/**
+ * Starts the container's start script unless it runs, with the Worker's secrets in its environment
+ * (the container has no other source for them), and waits for the gateway's port.
+ */
+export async function ensureGateway(sandbox: GatewaySandbox, secrets: WorkerSecrets): Promise<void> {
   if (await findGateway(sandbox)) return;
-  const process = await sandbox.startProcess(START_COMMAND, { processId: 'loa-gateway' });
+  const process = await sandbox.startProcess(START_COMMAND, { processId: 'loa-gateway', env: processEnv(secrets) });
   await process.waitForPort(GATEWAY_PORT, { timeout: GATEWAY_START_TIMEOUT_MS, mode: 'tcp' });
 }
 
-export async function handleRequest(request: Request, sandbox: () => GatewaySandbox): Promise<Response> {
+export async function handleRequest(request: Request, sandbox: () => GatewaySandbox, secrets: WorkerSecrets): Promise<Response> {
   const url = new URL(request.url);
   // Static on purpose (as in the real Worker): it proves the Worker deployed, nothing about the container.
   if (request.method === 'GET' && url.pathname === '/sandbox-health') {
     return json({ status: 'ok', service: 'moltbot-sandbox', gateway_port: GATEWAY_PORT });
+  }
+  // Checked before the container is touched: a start without them can only fail (and slowly).
+  const missing = missingSecrets(secrets);
+  if (missing.length > 0) {
+    const error = missingSecretsMessage(missing);
+    // /api/status reports state with 200, like not_running: its body says what is wrong.
+    if (request.method === 'GET' && url.pathname === '/api/status') return json({ ok: false, status: 'misconfigured', missing, error } satisfies GatewayStatus);
+    return json({ ok: false, error, missing }, 503);
   }
   if (request.method === 'GET' && url.pathname === '/api/status') {
     return json(await gatewayStatus(sandbox()));
   }
   try {
     const box = sandbox();
-    await ensureGateway(box);
+    await ensureGateway(box, secrets);
     // HTTP and WebSocket upgrades alike: containerFetch passes the request through.
     return await box.containerFetch(request, GATEWAY_PORT);
   } catch (error) {
