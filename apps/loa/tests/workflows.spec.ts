@@ -29,7 +29,9 @@ describe('GitHub workflows', () => {
       env?: Record<string, string>;
       jobs: Record<string, { env?: Record<string, string>; steps: Array<{ uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }> }>;
     };
-    expect(workflow.concurrency).toEqual({ group: 'cloudflare-deploy', 'cancel-in-progress': true });
+    // Never cancel a running deploy (it could die between `wrangler deploy` and its smoke test or
+    // rollback); GitHub replaces the pending run instead, so the latest commit still wins.
+    expect(workflow.concurrency).toEqual({ group: 'cloudflare-deploy', 'cancel-in-progress': false });
     const steps = workflow.jobs.deploy.steps;
     expect(steps.find((s) => s.uses?.startsWith('actions/checkout'))?.with).toEqual({ 'fetch-depth': 0 });
     expect(steps.some((s) => s.uses?.startsWith('nrwl/nx-set-shas'))).toBe(true);
@@ -39,5 +41,23 @@ describe('GitHub workflows', () => {
     // Secrets appear only in step-level env blocks, never in a run line or at workflow/job level.
     for (const step of steps) expect(step.run ?? '').not.toMatch(/secrets\./);
     expect(JSON.stringify(workflow.env ?? {}) + JSON.stringify(workflow.jobs.deploy.env ?? {})).not.toMatch(/secrets\./);
+  });
+
+  it.each(WORKFLOWS)('%s pins every action to a full commit SHA, with its tag in a comment', (file) => {
+    const lines = readFileSync(join(REPO, file), 'utf8').split('\n');
+    const uses = lines.filter((line) => /^\s*(-\s+)?uses:/.test(line));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const line of uses) expect(line).toMatch(/uses:\s+[\w.-]+\/[\w./-]+@[0-9a-f]{40}\s+#\s+v\d+(\.\d+)*\s*$/);
+    // Every `uses` the YAML holds was among the lines checked (none hidden in another syntax).
+    const workflow = parse(lines.join('\n')) as { jobs: Record<string, { steps: Array<{ uses?: string }> }> };
+    expect(Object.values(workflow.jobs).flatMap((job) => job.steps.filter((s) => s.uses).map((s) => s.uses))).toHaveLength(uses.length);
+  });
+
+  it('the SHA check does catch a tag or a short SHA', () => {
+    const pinned = /uses:\s+[\w.-]+\/[\w./-]+@[0-9a-f]{40}\s+#\s+v\d+(\.\d+)*\s*$/;
+    expect('      - uses: actions/checkout@v4').not.toMatch(pinned);
+    expect('      - uses: actions/checkout@11bd719 # v4.2.2').not.toMatch(pinned);
+    expect('      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683').not.toMatch(pinned);
+    expect('      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2').toMatch(pinned);
   });
 });
