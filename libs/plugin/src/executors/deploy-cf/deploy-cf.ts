@@ -1,6 +1,8 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { join, resolve } from 'node:path';
-import { createRedactor } from '../../lib/env/redact.ts';
+import { EnvFileError, taskScope, type TaskScope } from '../../lib/env/env-file.ts';
+import { skippedNotice, type Redactor } from '../../lib/env/redact.ts';
+import { loadSecrets } from '../../lib/env/secrets.ts';
 import { runCommand } from '../../lib/exec/exec.ts';
 import { smokeTest } from '../../lib/smoke/smoke.ts';
 import { deployArgs, dryRunArgs, rollbackArgs, rolloutDecision, workerName } from '../../lib/wrangler/wrangler.ts';
@@ -13,6 +15,8 @@ export interface DeployContext {
   root: string;
   env: NodeJS.ProcessEnv;
   print: (line: string) => void;
+  /** The Nx task being run, for the dotenv files Nx loaded into `env`. */
+  scope?: TaskScope;
 }
 
 async function changedFiles(root: string, base: string | undefined, head: string, env: NodeJS.ProcessEnv): Promise<string[] | undefined> {
@@ -23,11 +27,20 @@ async function changedFiles(root: string, base: string | undefined, head: string
 
 export async function deployCf(options: DeployCfExecutorSchema, context: DeployContext): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...context.env, WRANGLER_SEND_METRICS: 'false' };
-  // Every Cloudflare value is hidden, wherever it shows up: our lines, wrangler's, errors.
-  const secretValues = Object.fromEntries(['CF_SUBDOMAIN', ...DEPLOY_SECRETS].map((name) => [name, env[name] ?? '']));
-  const redact = createRedactor(secretValues, env);
+  // Every Cloudflare value and every value of a dotenv file Nx loaded into this task's environment (and so
+  // wrangler's) is hidden, wherever it shows up: our lines, wrangler's, errors.
+  let redact: Redactor;
+  try {
+    ({ redact } = loadSecrets(context.root, env, { scope: context.scope }));
+  } catch (error) {
+    if (!(error instanceof EnvFileError)) throw error;
+    context.print(`[deploy] ERROR: ${error.message}`);
+    return 1;
+  }
   const say = (line: string) => context.print(redact(`[deploy] ${line}`));
   const relay = (line: string) => context.print(redact(`[wrangler] ${line}`));
+  const notice = skippedNotice(redact);
+  if (notice) say(notice);
 
   const cwd = resolve(context.root, options.cwd);
   const wrangler = options.wrangler ?? join(context.root, 'node_modules/.bin/wrangler');
@@ -111,6 +124,6 @@ export async function deployCf(options: DeployCfExecutorSchema, context: DeployC
 }
 
 export default async function deployCfExecutor(options: DeployCfExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
-  const code = await deployCf(options, { root: context.root, env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
+  const code = await deployCf(options, { root: context.root, env: process.env, print: (line) => process.stdout.write(`${line}\n`), scope: taskScope(context) });
   return { success: code === 0 };
 }

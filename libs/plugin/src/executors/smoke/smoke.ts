@@ -1,15 +1,32 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { expand } from '../../lib/env/expand.ts';
-import { createRedactor } from '../../lib/env/redact.ts';
+import { EnvFileError, taskScope, type TaskScope } from '../../lib/env/env-file.ts';
+import { createRedactor, skippedNotice, type Redactor } from '../../lib/env/redact.ts';
+import { loadSecrets } from '../../lib/env/secrets.ts';
 import { smokeTest } from '../../lib/smoke/smoke.ts';
 import type { SmokeExecutorSchema } from './schema.d.ts';
 
-/** Secrets that may sit in a URL (the workers.dev subdomain): expanded to run, hidden when printed. */
-const URL_SECRETS = ['CF_SUBDOMAIN', 'CLOUDFLARE_ACCOUNT_ID'];
-
-export async function runSmoke(options: SmokeExecutorSchema, rawPrint: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const redact = createRedactor(Object.fromEntries(URL_SECRETS.map((name) => [name, env[name] ?? ''])), env);
+/**
+ * Secrets that may sit in a URL (CF_SUBDOMAIN, the workers.dev subdomain) are expanded to run and hidden
+ * when printed, with every Cloudflare value and every value of the dotenv files Nx loaded (`secrets.root`).
+ */
+export async function runSmoke(
+  options: SmokeExecutorSchema,
+  rawPrint: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  secrets: { root?: string; scope?: TaskScope } = {},
+): Promise<number> {
+  let redact: Redactor;
+  try {
+    redact = secrets.root ? loadSecrets(secrets.root, env, { scope: secrets.scope }).redact : createRedactor({}, env);
+  } catch (error) {
+    if (!(error instanceof EnvFileError)) throw error;
+    rawPrint(`[smoke] ERROR: ${error.message}`);
+    return 1;
+  }
   const print = (line: string) => rawPrint(redact(line));
+  const notice = skippedNotice(redact);
+  if (notice) print(`[smoke] ${notice}`);
   const urls = [...(options.url ? [options.url] : []), ...(options.urls ?? [])].map((url) => expand(url, env));
   const unset = urls.filter((url) => /\/\/\.|\.\.|\/\/\//.test(url));
   if (unset.length) {
@@ -25,6 +42,7 @@ export async function runSmoke(options: SmokeExecutorSchema, rawPrint: (line: st
   return result.ok ? 0 : 1;
 }
 
-export default async function smokeExecutor(options: SmokeExecutorSchema, _context: ExecutorContext): Promise<{ success: boolean }> {
-  return { success: (await runSmoke(options, (line) => process.stdout.write(`${line}\n`))) === 0 };
+export default async function smokeExecutor(options: SmokeExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  return { success: (await runSmoke(options, print, process.env, { root: context.root, scope: taskScope(context) })) === 0 };
 }

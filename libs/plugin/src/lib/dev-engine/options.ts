@@ -2,17 +2,18 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import which from 'which';
 import { expand } from '../env/expand.ts';
-import type { DevExecutorSchema, DevProcessOption } from '../../executors/dev/schema.d.ts';
+import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
+import schema from '../../executors/dev/schema.json' with { type: 'json' };
+import { OptionsError, validateOptions } from '../schema/validate.ts';
 import type { ProcessSpec } from '../supervisor/managed-process.ts';
 import type { ReloadRule } from '../watch/rules.ts';
 
-/** A process as written in the target's options: schema.d.ts is the options type everywhere. */
-export type ProcessOption = DevProcessOption;
+export { OptionsError };
 
 /** What the engine reads of the dev target's options (the docker runtime reads the rest). */
 export type DevEngineOptions = Pick<
   DevExecutorSchema,
-  'env' | 'processes' | 'rules' | 'envFile' | 'dataDir' | 'debounceMs' | 'burstDebounceMs' | 'usePolling' | 'pollIntervalMs' | 'graceMs' | 'startTimeoutMs' | 'ignore'
+  'env' | 'processes' | 'rules' | 'dataDir' | 'debounceMs' | 'burstDebounceMs' | 'usePolling' | 'pollIntervalMs' | 'graceMs' | 'startTimeoutMs' | 'ignore'
 >;
 
 export interface NormalizedDevOptions {
@@ -23,12 +24,9 @@ export interface NormalizedDevOptions {
   rules: ReloadRule[];
   /** The environment shared by every process and rule command. */
   env: NodeJS.ProcessEnv;
-  envFilePath: string;
   dataDir: string;
   watch: { debounceMs: number; burstDebounceMs: number; usePolling: boolean; pollIntervalMs: number; ignoreNames: string[] };
 }
-
-export class OptionsError extends Error {}
 
 /** Folder names never watched: dependencies, VCS, Nx's cache, build output. */
 export const ALWAYS_IGNORED = ['node_modules', '.git', '.nx', 'dist', 'coverage', 'tmp'];
@@ -60,26 +58,45 @@ function supportsTypeStripping(version = process.versions.node): boolean {
   return major > NODE_TS_MIN[0] || (major === NODE_TS_MIN[0] && minor >= NODE_TS_MIN[1]);
 }
 
-/** Defaults come from schema.json; this checks what a schema cannot and resolves programs and paths. */
+/** What a schema cannot say: unique names, rules that name real processes and do something. */
+function crossChecks(options: Pick<DevExecutorSchema, 'processes' | 'rules'>): string[] {
+  const problems: string[] = [];
+  if (!options.processes?.length) problems.push('no processes configured — add at least one entry to the "processes" option of the dev target');
+  const names = new Set<string>();
+  for (const p of options.processes ?? []) {
+    if (names.has(p.name)) problems.push(`process name "${p.name}" is used twice in "processes" — give each process its own name`);
+    names.add(p.name);
+  }
+  for (const [index, rule] of (options.rules ?? []).entries()) {
+    if (!rule.match?.length) problems.push(`rules[${index}] has no "match" globs — add at least one glob`);
+    for (const name of rule.restart ?? []) {
+      if (!names.has(name)) problems.push(`rules[${index}] restarts "${name}", which is not a process — use one of: ${[...names].join(', ')}`);
+    }
+    if (!rule.restart?.length && !rule.run && !rule.notify) problems.push(`rules[${index}] does nothing — give it "restart", "run" or "notify"`);
+  }
+  return problems;
+}
+
+/**
+ * The dev options as the executor and the standalone engine both get them: checked against schema.json
+ * (defaults filled) and against each other. Throws an OptionsError, one line per problem.
+ */
+export function validateDevOptions(options: unknown): DevExecutorSchema {
+  const valid = validateOptions<DevExecutorSchema>(schema, options);
+  const problems = crossChecks(valid);
+  if (problems.length) throw new OptionsError(problems);
+  return valid;
+}
+
+/** Resolves programs, paths and the environment of options that validateDevOptions accepted. */
 export function normalizeDevOptions(
   options: DevEngineOptions,
   root: string,
   baseEnv: NodeJS.ProcessEnv,
   envFileValues: Record<string, string> = {},
 ): NormalizedDevOptions {
-  if (!options.processes?.length) throw new OptionsError('no processes configured — add at least one entry to the "processes" option of the dev target');
-  const names = new Set<string>();
-  for (const p of options.processes) {
-    if (names.has(p.name)) throw new OptionsError(`process name "${p.name}" is used twice in "processes" — give each process its own name`);
-    names.add(p.name);
-  }
-  for (const [index, rule] of options.rules.entries()) {
-    if (!rule.match?.length) throw new OptionsError(`rules[${index}] has no "match" globs — add at least one glob`);
-    for (const name of rule.restart ?? []) {
-      if (!names.has(name)) throw new OptionsError(`rules[${index}] restarts "${name}", which is not a process — use one of: ${[...names].join(', ')}`);
-    }
-    if (!rule.restart?.length && !rule.run && !rule.notify) throw new OptionsError(`rules[${index}] does nothing — give it "restart", "run" or "notify"`);
-  }
+  const problems = crossChecks(options);
+  if (problems.length) throw new OptionsError(problems);
 
   const dataDir = resolve(root, options.dataDir);
   // .env.local wins over the shell, as compose's env_file does; the target's own env (ports, dirs) wins over both.
@@ -129,7 +146,6 @@ export function normalizeDevOptions(
     skipped,
     rules: options.rules,
     env: sharedEnv,
-    envFilePath: resolve(root, options.envFile),
     dataDir,
     watch: {
       debounceMs: options.debounceMs,

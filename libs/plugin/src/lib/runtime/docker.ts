@@ -21,8 +21,7 @@ import {
 } from '../docker/compose.ts';
 import { PreflightError } from '../dev-engine/engine.ts';
 import { forEachLine, runCommand, runInteractive, spawnGroupLeader, type RunResult } from '../exec/exec.ts';
-import { readEnvFile } from '../env/env-file.ts';
-import { createRedactor } from '../env/redact.ts';
+import { loadSecrets } from '../env/secrets.ts';
 import { isPortFree } from '../probe/health-probe.ts';
 import { onStopSignals } from '../process/signals.ts';
 import { stopGroup } from '../supervisor/process-group.ts';
@@ -63,12 +62,11 @@ export const dockerRuntime: DevRuntime = {
     for (const file of target.files) {
       if (!existsSync(resolve(context.root, file))) throw new PreflightError(`compose file ${file} not found — run \`npx nx g @loa/plugin:setup\` or fix "composeFiles"`);
     }
-    const envFileValues = readEnvFile(resolve(context.root, options.envFile));
+    const { envFileValues, redact } = loadSecrets(context.root, context.env, { envFile: options.envFile, scope: context.scope });
     // The seed's message, word for word: users know it from the Makefile.
     if (!envFileValues && (options.action === 'up' || options.action === 'build')) {
       throw new PreflightError(`${options.envFile} not found. Copy from ${options.envFile}.example`);
     }
-    const redact = createRedactor(envFileValues, context.env);
     // Compose draws on terminals even when told not to; relay plain text.
     const print = (line: string) => context.print(redact(stripVTControlCharacters(line)));
     const compose: Compose = (args, onLine = print) => runCommand(cli.command, composeArgs(target, args), { cwd: context.root, env: context.env, onLine });

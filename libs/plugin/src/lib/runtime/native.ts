@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
 import { DevEngine } from '../dev-engine/engine.ts';
 import { normalizeDevOptions } from '../dev-engine/options.ts';
-import { readEnvFile } from '../env/env-file.ts';
-import { createRedactor } from '../env/redact.ts';
+import { secretsInArgsWarnings, skippedNotice } from '../env/redact.ts';
+import { loadSecrets } from '../env/secrets.ts';
 import { RuntimeError, type DevRuntime, type RuntimeContext } from './runtime.ts';
 
 /** The engine on the host: the processes run as local child process groups. */
@@ -29,10 +29,12 @@ export const nativeRuntime: DevRuntime = {
       default:
         throw new RuntimeError(`action "${options.action}" needs the docker runtime — run it with --runtime=docker`);
     }
-    const envFileValues = readEnvFile(resolve(context.root, options.envFile));
-    const redact = createRedactor(envFileValues, context.env);
+    const { envFileValues, redact } = loadSecrets(context.root, context.env, { envFile: options.envFile, scope: context.scope });
     if (envFileValues) context.print(`[loa] loaded ${Object.keys(envFileValues).length} variable(s) from ${options.envFile} (values hidden)`);
+    const notice = skippedNotice(redact);
+    if (notice) context.print(`[loa] ${notice}`);
     const normalized = normalizeDevOptions(options, context.root, context.env, envFileValues);
+    for (const warning of secretsInArgsWarnings(normalized.processes, redact)) context.print(`[loa] ${warning}`);
     return new DevEngine(normalized, redact, context.print).run();
   },
 };

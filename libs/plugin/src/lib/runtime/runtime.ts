@@ -1,5 +1,6 @@
 import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
 import type { Print } from '../dev-engine/engine.ts';
+import type { TaskScope } from '../env/env-file.ts';
 
 export type RuntimeName = 'native' | 'docker';
 export type RuntimeRequest = RuntimeName | 'auto';
@@ -9,6 +10,8 @@ export interface RuntimeContext {
   root: string;
   env: NodeJS.ProcessEnv;
   print: Print;
+  /** The Nx task being run, for the dotenv files Nx loaded into `env` (their values are redacted). */
+  scope?: TaskScope;
 }
 
 /** One way of running the dev loop. Both run the same engine; docker runs it inside compose. */

@@ -1,0 +1,19 @@
+import { resolve } from 'node:path';
+import { nxEnvFiles, readEnvFile, readEnvFiles, type TaskScope } from './env-file.ts';
+import { createRedactor, type Redactor } from './redact.ts';
+
+/**
+ * The redactor for one run: the values of the env file the run loads itself (`envFile`, relative to
+ * `root`), of every dotenv file Nx loaded into the task's environment before the executor started
+ * (they reach wrangler and every child as they are), and the environment's secret-named and
+ * Cloudflare variables.
+ */
+export function loadSecrets(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  sources: { envFile?: string; scope?: TaskScope } = {},
+): { envFileValues: Record<string, string> | undefined; redact: Redactor } {
+  const envFileValues = sources.envFile ? readEnvFile(resolve(root, sources.envFile), sources.envFile) : undefined;
+  const loadedByNx = readEnvFiles(root, nxEnvFiles(sources.scope));
+  return { envFileValues, redact: createRedactor([...Object.entries(envFileValues ?? {}), ...loadedByNx], env) };
+}
