@@ -1,6 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { PreflightError } from '../../lib/dev-engine/engine.ts';
 import { OptionsError, validateDevOptions } from '../../lib/dev-engine/options.ts';
+import { EnvFileError, taskScope } from '../../lib/env/env-file.ts';
 import { chooseRuntime, RuntimeError, type RuntimeContext, type RuntimeLoaders } from '../../lib/runtime/runtime.ts';
 import type { DevExecutorSchema } from './schema.d.ts';
 
@@ -22,7 +23,7 @@ export async function runDev(options: Partial<DevExecutorSchema>, context: Runti
       for (const problem of error.problems) context.print(`[loa] ERROR: ${problem}`);
       return 1;
     }
-    if (error instanceof PreflightError || error instanceof RuntimeError) {
+    if (error instanceof PreflightError || error instanceof RuntimeError || error instanceof EnvFileError) {
       context.print(`[loa] ERROR: ${error.message}`);
       return 1;
     }
@@ -46,7 +47,7 @@ export function exitCodeUnderNx(code: number, continuous: boolean): number {
 }
 
 export default async function devExecutor(options: DevExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
-  const code = await runDev(options, { root: context.root, env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
+  const code = await runDev(options, { root: context.root, env: process.env, print: (line) => process.stdout.write(`${line}\n`), scope: taskScope(context) });
   const continuous = context.target?.continuous ?? context.projectsConfigurations?.projects[context.projectName ?? '']?.targets?.[context.targetName ?? '']?.continuous ?? false;
   const exitCode = exitCodeUnderNx(code, continuous);
   if (exitCode !== code) process.stdout.write('[loa] failed; Nx lists a continuous target that fails as "stopped" and exits 130\n');
