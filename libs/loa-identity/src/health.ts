@@ -2,7 +2,8 @@ import type { WalRecord } from './wal.ts';
 import { VERSION } from './version.ts';
 
 export interface HealthPayload {
-  ok: true;
+  /** False when the write-ahead log lost a write: the state below is no longer what is on disk. */
+  ok: boolean;
   service: 'loa-identity';
   version: string;
   pid: number;
@@ -10,6 +11,7 @@ export interface HealthPayload {
   starts: number;
   walSeq: number;
   soulHash: string;
+  error?: string;
 }
 
 export function countStarts(records: readonly WalRecord[]): number {
@@ -22,6 +24,10 @@ export function healthPayload(state: {
   starts: number;
   walSeq: number;
   soulHash: string;
+  walFailure?: string | null;
 }): HealthPayload {
-  return { ok: true, service: 'loa-identity', version: VERSION, ...state };
+  const { walFailure, ...rest } = state;
+  const payload: HealthPayload = { ok: !walFailure, service: 'loa-identity', version: VERSION, ...rest };
+  if (walFailure) payload.error = `write-ahead log failed: ${walFailure}`;
+  return payload;
 }

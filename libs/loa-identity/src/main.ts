@@ -1,7 +1,14 @@
 import { readConfig } from './config.ts';
-import { startIdentity } from './service.ts';
+import { startIdentity, type RunningIdentity } from './service.ts';
 
-const identity = await startIdentity(readConfig());
+let identity: RunningIdentity;
+try {
+  identity = await startIdentity(readConfig());
+} catch (error) {
+  // One line that names the problem and the fix (a held data dir, a busy port, a missing BEAUVOIR.md).
+  console.error(`[identity] ERROR: ${(error as Error).message}`);
+  process.exit(1);
+}
 
 const shutdown = (signal: NodeJS.Signals) => {
   // Must finish well inside the supervisor's grace period (1 s).

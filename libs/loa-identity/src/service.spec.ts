@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from './config.ts';
@@ -57,6 +58,38 @@ describe('identity service', () => {
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
     const wal = readFileSync(join(root, 'data', 'identity.wal'), 'utf8');
     expect(wal.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('records a start only once serving: a start on a busy port records nothing and frees the data dir', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolvePromise) => blocker.listen(0, '127.0.0.1', resolvePromise));
+    try {
+      const busyPort = (blocker.address() as { port: number }).port;
+      const busy = { ...config(), port: busyPort };
+      await expect(startIdentity(busy, () => undefined)).rejects.toThrow(`port ${busyPort} on 127.0.0.1 is already in use — stop what holds it, or set LOA_IDENTITY_PORT to a free port`);
+      const wal = join(root, 'data', 'identity.wal');
+      expect(existsSync(wal) ? readFileSync(wal, 'utf8') : '').toBe('');
+      expect(existsSync(join(root, 'data', 'identity.lock'))).toBe(false);
+    } finally {
+      await new Promise((resolvePromise) => blocker.close(resolvePromise));
+    }
+    running = await startIdentity(config(), () => undefined);
+    expect(await health()).toMatchObject({ starts: 1, walSeq: 2 });
+  });
+
+  it('keeps every record after an invalid UTF-8 line and a torn tail (the issue repro: append, start twice)', async () => {
+    running = await startIdentity(config(), () => undefined);
+    await running.stop();
+    appendFileSync(join(root, 'data', 'identity.wal'), Buffer.concat([Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from('{"se')]));
+    for (const expected of [{ starts: 2, walSeq: 3 }, { starts: 3, walSeq: 4 }]) {
+      running = await startIdentity(config(), () => undefined);
+      expect(await health()).toMatchObject(expected);
+      await running.stop();
+    }
+    running = await startIdentity(config(), () => undefined);
+    expect(await health()).toMatchObject({ starts: 4, walSeq: 5 });
+    const lines = readFileSync(join(root, 'data', 'identity.wal')).toString('latin1').split('\n');
+    expect(lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('rejects a port that is not a number, naming the variable', () => {

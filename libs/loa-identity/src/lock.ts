@@ -1,0 +1,170 @@
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What the lock file says about the process that holds the data dir. */
+export interface LockHolder {
+  pid: number;
+  /** Start time of the pid (Linux /proc), so a pid reused after a crash or in a new container is not mistaken for the holder. */
+  procStart?: string;
+  /** Set once the holder serves HTTP, so a helper (regenerate-soul.ts) can ask it instead of writing itself. */
+  port?: number;
+  host?: string;
+}
+
+export const LOCK_FILE = 'identity.lock';
+
+export class DataDirLockedError extends Error {
+  readonly dataDir: string;
+  readonly holder: LockHolder;
+
+  constructor(dataDir: string, holder: LockHolder) {
+    super(
+      `data dir ${dataDir} is in use by loa-identity pid ${holder.pid} (lock ${join(dataDir, LOCK_FILE)}) — ` +
+        'stop that process first, or give this one its own LOA_DATA_DIR',
+    );
+    this.name = 'DataDirLockedError';
+    this.dataDir = dataDir;
+    this.holder = holder;
+  }
+}
+
+/** Locks held by this process, so a second open in the same process is refused like one from another process. */
+const heldHere = new Set<string>();
+let exitHookInstalled = false;
+
+function procStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses; fields resume after the last ')'.
+    // starttime is field 22, the 20th after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function readHolder(path: string): LockHolder | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(text) as LockHolder;
+    if (Number.isInteger(parsed.pid) && parsed.pid > 0) return parsed;
+  } catch {
+    // Unreadable: the lock is written whole (linked from a complete file), so this is damage, not a writer mid-way.
+  }
+  return { pid: 0 };
+}
+
+function isAlive(path: string, holder: LockHolder): boolean {
+  if (holder.pid <= 0) return false;
+  if (holder.pid === process.pid) return heldHere.has(path);
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const current = procStart(holder.pid);
+  return !(holder.procStart && current && current !== holder.procStart);
+}
+
+/** The live process holding dataDir, or null when the dir is free (no lock, or a stale one). */
+export function lockHolder(dataDir: string): LockHolder | null {
+  const path = join(dataDir, LOCK_FILE);
+  const holder = readHolder(path);
+  return holder && isAlive(path, holder) ? holder : null;
+}
+
+/**
+ * An exclusive lock on a data dir: one file holding the owner's pid, created atomically (a complete
+ * temporary file hard-linked into place, which fails if the lock exists). A lock whose process is
+ * gone (SIGKILL, a crash, an earlier container) is stale and taken over.
+ */
+export class DataDirLock {
+  readonly dataDir: string;
+  readonly path: string;
+  private released = false;
+  private holder: LockHolder;
+
+  private constructor(dataDir: string, path: string) {
+    this.dataDir = dataDir;
+    this.path = path;
+    this.holder = { pid: process.pid, procStart: procStart(process.pid) };
+  }
+
+  static acquire(dataDir: string): DataDirLock {
+    const lock = new DataDirLock(dataDir, join(dataDir, LOCK_FILE));
+    // Bounded: each round either takes the lock, reports a live holder, or removes one stale lock.
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      if (lock.tryCreate()) {
+        heldHere.add(lock.path);
+        installExitHook();
+        return lock;
+      }
+      const holder = readHolder(lock.path);
+      if (holder === null) continue;
+      if (isAlive(lock.path, holder)) throw new DataDirLockedError(dataDir, holder);
+      try {
+        unlinkSync(lock.path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    throw new Error(`could not lock data dir ${dataDir}: ${lock.path} keeps changing — is another identity starting? Retry`);
+  }
+
+  /** Publishes where the holder serves, for helpers that must ask it rather than write the log themselves. */
+  advertise(port: number, host: string): void {
+    if (this.released) return;
+    this.holder = { ...this.holder, port, host };
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(this.holder));
+    renameSync(temporary, this.path);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    heldHere.delete(this.path);
+    // Only remove the file while it is still ours (never a successor's after a stale takeover).
+    if (readHolder(this.path)?.pid !== process.pid) return;
+    try {
+      unlinkSync(this.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  private tryCreate(): boolean {
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(this.holder));
+    try {
+      linkSync(temporary, this.path);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      unlinkSync(temporary);
+    }
+  }
+}
+
+/** An exit without stop() (an uncaught error, process.exit) must not leave the lock behind for a live pid reuse. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const path of heldHere) {
+      try {
+        if (readHolder(path)?.pid === process.pid) unlinkSync(path);
+      } catch {
+        // Exiting anyway; a leftover lock is detected as stale by the next start.
+      }
+    }
+  });
+}
