@@ -20,6 +20,8 @@ appendFileSync(
   })}\n`,
 );
 console.log(`Using account ${process.env.CLOUDFLARE_ACCOUNT_ID} (token ${process.env.CLOUDFLARE_API_TOKEN})`);
+// $STUB_WRANGLER_ECHO names more variables to print with their values, as a CLI dumping its config might.
+for (const name of (process.env.STUB_WRANGLER_ECHO ?? '').split(',').filter(Boolean)) console.error(`${name}=${process.env[name]}`);
 if ((process.env.STUB_WRANGLER_FAIL ?? '').split(',').includes(command)) {
   console.error(`✘ [ERROR] ${command} failed (stub)`);
   process.exit(1);

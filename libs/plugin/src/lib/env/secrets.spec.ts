@@ -1,0 +1,241 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { deployCf } from '../../executors/deploy-cf/deploy-cf.ts';
+import { runSmoke } from '../../executors/smoke/smoke.ts';
+import { freePort, processAlive, tempDir, waitFor, writeFile } from '../../testing/fixtures.ts';
+
+/**
+ * No secret reaches output: the standalone engine, deploy-cf and smoke, each against real child
+ * processes (the engine's services, the stub wrangler) that print the secrets they were given.
+ */
+const CLI = join(__dirname, '../dev-engine/cli.ts');
+const STUB_WRANGLER = join(__dirname, '../../testing/stub-wrangler.mjs');
+
+const PEM_LINES = [
+  '-----BEGIN PRIVATE KEY-----',
+  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
+  'MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu',
+  '-----END PRIVATE KEY-----',
+];
+const PEM = PEM_LINES.join('\n');
+const API_TOKEN = 'tok-SECRET-in-args-55';
+const NX_ONLY = 'nx-loaded-SECRET-91';
+const CF_VALUE = 'cf-zone-SECRET-33';
+
+/** Every secret and every line of the multi-line one: none of them may appear in `output`. */
+function expectNoSecret(output: string, secrets: readonly string[]): void {
+  for (const secret of secrets) expect(output).not.toContain(secret);
+}
+
+describe('secrets never reach output', () => {
+  let workspace: ReturnType<typeof tempDir>;
+  let engine: ChildProcess | undefined;
+
+  beforeEach(() => {
+    workspace = tempDir('loa-secrets-');
+  });
+  afterEach(() => {
+    if (engine?.pid && processAlive(engine.pid)) process.kill(-engine.pid, 'SIGKILL');
+    engine = undefined;
+    workspace.remove();
+  });
+
+  /** Runs the standalone engine in the workspace; resolves with its exit code and stdout+stderr. */
+  function runEngine(env: NodeJS.ProcessEnv, until?: (output: string) => boolean): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve, reject) => {
+      let output = '';
+      const child = spawn(process.execPath, [CLI, '--options', 'options.json', '--root', workspace.path], {
+        cwd: workspace.path,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      engine = child;
+      let stopped = false;
+      const onData = (chunk: Buffer) => {
+        output += chunk;
+        if (!stopped && until?.(output)) {
+          stopped = true;
+          child.kill('SIGTERM');
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      // Bounded: a hung engine fails the test instead of hanging it (afterEach kills the group).
+      const timer = setTimeout(() => reject(new Error(`engine did not finish in 30 s; output so far:\n${output}`)), 30_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
+    });
+  }
+
+  it('the engine hides a multi-line value printed in pieces, values Nx loaded, CF_ values; warns about a secret in args; names skipped common values once', async () => {
+    writeFile(
+      workspace.path,
+      '.env.local',
+      `TLS_KEY="${PEM}"\nAPI_TOKEN=${API_TOKEN}\nPUBLIC_PORT=18789\nUSE_TLS=true\n`,
+    );
+    // Loaded by Nx (not by the engine) into the task's environment: the test passes it as Nx would.
+    writeFile(workspace.path, '.env', `NX_ONLY_VALUE=${NX_ONLY}\n`);
+    // A careless service: the key in pieces split mid-line (and mid-value) with pauses between them,
+    // then as JSON on stderr, then the other secrets and its own argv.
+    writeFile(
+      workspace.path,
+      'leaky.mjs',
+      `const pem = process.env.TLS_KEY;
+const cuts = [0, 5, 31, 47, 90, 113, pem.length];
+const pause = () => new Promise((r) => setTimeout(r, 30));
+process.stdout.write('key: ');
+for (let i = 1; i < cuts.length; i += 1) { process.stdout.write(pem.slice(cuts[i - 1], cuts[i])); await pause(); }
+process.stdout.write('\\n');
+console.error('json ' + JSON.stringify(pem));
+console.log('nx ' + process.env.NX_ONLY_VALUE + ' cf ' + process.env.CF_ZONE_TAG);
+console.log('argv ' + process.argv.slice(2).join(' '));
+console.log('https://localhost:' + process.env.PUBLIC_PORT + ' tls=' + process.env.USE_TLS);
+console.log('leaky done');
+setInterval(() => {}, 1000);
+`,
+    );
+    writeFile(
+      workspace.path,
+      'options.json',
+      JSON.stringify({
+        processes: [{ name: 'leaky', command: 'node', args: ['leaky.mjs', '--token=${API_TOKEN}'] }],
+        rules: [{ match: ['src/**'], restart: ['leaky'] }],
+      }),
+    );
+    const { code, output } = await runEngine({ ...process.env, NX_ONLY_VALUE: NX_ONLY, CF_ZONE_TAG: CF_VALUE }, (out) => out.includes('[leaky] leaky done'));
+
+    expect(code).toBe(143);
+    expectNoSecret(output, [PEM, ...PEM_LINES, API_TOKEN, NX_ONLY, CF_VALUE]);
+    // Nor a piece of the key long enough to matter.
+    expect(output).not.toMatch(/MIIE|BKcw|MzEf|BEGIN|END PRIVATE/);
+    expect(output).toContain('[leaky] key: ***');
+    expect(output).toContain('[leaky] nx *** cf ***');
+    expect(output).toContain('[leaky] argv --token=***');
+    expect(output).toContain(
+      '[loa] WARNING: leaky gets API_TOKEN in its "args", where anyone on this machine can read it with ps — pass it through the process\'s "env" instead ("API_TOKEN": "${API_TOKEN}")',
+    );
+    // Common values are shown as they are, and said so once.
+    expect(output).toContain('[leaky] https://localhost:18789 tls=true');
+    expect(output.split('\n').filter((line) => line.includes('not hiding'))).toEqual([
+      '[loa] not hiding PUBLIC_PORT, USE_TLS in output: their values are a common word or number (true, https, localhost, a port…) that would garble every line it occurs in',
+    ]);
+  });
+
+  it('the engine refuses a NUL byte in .env.local: one line naming file, line and variable, exit 1, nothing started', async () => {
+    writeFile(workspace.path, '.env.local', 'GOOD=fine-value\nBAD_TOKEN=abc\0def-secretpart\n');
+    writeFile(workspace.path, 'starter.mjs', "import { writeFileSync } from 'node:fs';\nwriteFileSync('started.txt', 'yes');\nsetInterval(() => {}, 1000);\n");
+    writeFile(
+      workspace.path,
+      'options.json',
+      JSON.stringify({ processes: [{ name: 'starter', command: 'node', args: ['starter.mjs'] }], rules: [{ match: ['src/**'], restart: ['starter'] }] }),
+    );
+    const { code, output } = await runEngine(process.env);
+
+    expect(code).toBe(1);
+    const errors = output.split('\n').filter((line) => line.includes('ERROR'));
+    expect(errors).toEqual([
+      '[loa] ERROR: .env.local line 2 (BAD_TOKEN) contains a NUL byte, which no process environment can hold — remove it from the file (retype the value of BAD_TOKEN)',
+    ]);
+    expect(output).not.toMatch(/abc|secretpart|\n\s+at /);
+    expect(existsSync(join(workspace.path, 'started.txt'))).toBe(false);
+  });
+
+  describe('deploy-cf and smoke', () => {
+    const servers: Server[] = [];
+    afterEach(async () => {
+      for (const server of servers.splice(0)) {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    });
+
+    async function serve(status: number, body: string): Promise<string> {
+      const port = await freePort();
+      const server = createServer((_request, response) => {
+        response.statusCode = status;
+        response.setHeader('content-type', 'application/json');
+        response.end(body);
+      });
+      servers.push(server);
+      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+      return `http://127.0.0.1:${port}`;
+    }
+
+    it('deploy-cf hides what wrangler echoes: .env.local values (a PEM among them), a project env file Nx loaded, CF_ values', async () => {
+      const dbUrl = 'postgres://loa:db-SECRET-pass@db.internal/loa';
+      const projectOnly = 'proj-SECRET-21';
+      writeFile(workspace.path, 'apps/loa/cloudflare/wrangler.jsonc', '{ "name": "loa-beauvoir", "main": "src/index.ts" }\n');
+      writeFile(workspace.path, '.env.local', `DB_URL=${dbUrl}\nTLS_KEY="${PEM}"\nDEBUG=true\n`);
+      writeFile(workspace.path, 'apps/loa/.env.deploy', `PROJECT_ONLY=${projectOnly}\n`);
+      const log = `${workspace.path}.wrangler.jsonl`;
+      const lines: string[] = [];
+      try {
+        const code = await deployCf(
+          {
+            cwd: 'apps/loa/cloudflare',
+            wrangler: STUB_WRANGLER,
+            dryRun: false,
+            outDir: 'dist/worker',
+            rollback: true,
+            workerFiles: ['apps/loa/cloudflare/**'],
+            imageInputs: ['apps/loa/docker/**'],
+            smokeAttempts: 1,
+            smokeDelaySeconds: 0,
+            smokeTimeoutSeconds: 2,
+            url: await serve(200, '{"ok":true,"status":"running"}'),
+          },
+          {
+            root: workspace.path,
+            // The environment Nx gives the task: the shell's, plus every dotenv file of the task.
+            env: {
+              PATH: process.env.PATH,
+              CLOUDFLARE_API_TOKEN: 'cf-token-SECRET-4b9e1',
+              CLOUDFLARE_ACCOUNT_ID: 'acct-SECRET-77aa2',
+              CF_ZONE_TAG: CF_VALUE,
+              DB_URL: dbUrl,
+              TLS_KEY: PEM,
+              DEBUG: 'true',
+              PROJECT_ONLY: projectOnly,
+              STUB_WRANGLER_LOG: log,
+              STUB_WRANGLER_ECHO: 'DB_URL,TLS_KEY,PROJECT_ONLY,CF_ZONE_TAG',
+            },
+            print: (line) => lines.push(line),
+            scope: { projectRoot: 'apps/loa', target: 'deploy' },
+          },
+        );
+        expect(code).toBe(0);
+        // wrangler really printed them (the call log has them) and we showed *** only.
+        expect(readFileSync(log, 'utf8')).toContain('cf-token-SECRET-4b9e1');
+        const output = lines.join('\n');
+        expectNoSecret(output, ['cf-token-SECRET-4b9e1', 'acct-SECRET-77aa2', CF_VALUE, dbUrl, 'db-SECRET-pass', projectOnly, PEM, ...PEM_LINES]);
+        expect(lines).toEqual(expect.arrayContaining(['[wrangler] DB_URL=***', '[wrangler] PROJECT_ONLY=***', '[wrangler] CF_ZONE_TAG=***', '[wrangler] TLS_KEY=***', '[wrangler] ***']));
+        expect(lines.filter((line) => line.includes('not hiding'))).toEqual([expect.stringMatching(/^\[deploy\] not hiding DEBUG in output: its value is/)]);
+      } finally {
+        rmSync(log, { force: true });
+      }
+    });
+
+    it('smoke hides a value from .env.local that sits in a URL it reports', async () => {
+      const pathToken = 'path-SECRET-7a';
+      writeFile(workspace.path, '.env.local', `HOOK_TOKEN=${pathToken}\n`);
+      const base = await serve(503, '{"ok":false}');
+      const lines: string[] = [];
+      const code = await runSmoke(
+        { url: `${base}/hook/\${HOOK_TOKEN}`, attempts: 1, delaySeconds: 0, timeoutSeconds: 2, expectStatus: 200 },
+        (line) => lines.push(line),
+        { PATH: process.env.PATH, HOOK_TOKEN: pathToken },
+        { root: workspace.path },
+      );
+      expect(code).toBe(1);
+      const output = lines.join('\n');
+      expect(output).toContain('/hook/***');
+      expect(output).not.toContain(pathToken);
+    });
+  });
+});
