@@ -33,22 +33,25 @@ describe('runtime selection', () => {
 describe('runDev', () => {
   const defaults = devOptions();
 
-  it('prints the chosen runtime and exits 1 with a clear error for options that cannot run', async () => {
+  const processes = [{ name: 'identity', command: 'node' }];
+
+  it('exits 1 with a clear error for options that cannot run, before choosing a runtime', async () => {
     const lines: string[] = [];
     const code = await runDev({ ...defaults, runtime: 'native', processes: [] }, context(lines));
     expect(code).toBe(1);
-    expect(lines).toEqual(['[loa] runtime: native (--runtime=native)', expect.stringMatching(/^\[loa\] ERROR: no processes configured/)]);
+    expect(lines).toEqual([expect.stringMatching(/^\[loa\] ERROR: no processes configured/)]);
   });
 
   it('a forced docker runtime without a docker CLI fails, naming the fix', async () => {
     const lines: string[] = [];
-    expect(await runDev({ ...defaults, runtime: 'docker' }, context(lines))).toBe(1);
+    expect(await runDev({ ...defaults, runtime: 'docker', processes }, context(lines))).toBe(1);
     expect(lines).toEqual(['[loa] ERROR: the docker runtime cannot run: no docker CLI on PATH — install Docker, or run with --runtime=native']);
   });
 
   it('has a description on every option and no undeclared ones', () => {
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.continuous).toBe(true);
+    // continuous belongs on the targets that run until stopped, not on an executor that also serves one-shot actions.
+    expect(schema.continuous).toBeUndefined();
     for (const [name, property] of Object.entries(schema.properties)) expect([name, typeof (property as { description?: string }).description]).toEqual([name, 'string']);
     expect(Object.keys(runtimes).sort()).toEqual(['docker', 'native']);
   });

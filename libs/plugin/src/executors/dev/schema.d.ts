@@ -13,7 +13,6 @@ export interface DevProcessOption {
   standby?: boolean;
 }
 
-
 export interface DevExecutorSchema {
   runtime: 'auto' | 'native' | 'docker';
   action: 'up' | 'build' | 'shell' | 'logs' | 'down' | 'clean';
@@ -25,6 +24,7 @@ export interface DevExecutorSchema {
   rules: ReloadRule[];
   envFile: string;
   dataDir: string;
+  force: boolean;
   debounceMs: number;
   burstDebounceMs: number;
   usePolling: boolean;

@@ -1,10 +1,9 @@
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
 import { DevEngine } from '../dev-engine/engine.ts';
 import { normalizeDevOptions } from '../dev-engine/options.ts';
 import { secretsInArgsWarnings, skippedNotice } from '../env/redact.ts';
 import { loadSecrets } from '../env/secrets.ts';
+import { assertWritableDataDir, dataDirToClean, removeDataDir } from './data-dir.ts';
 import { RuntimeError, type DevRuntime, type RuntimeContext } from './runtime.ts';
 
 /** The engine on the host: the processes run as local child process groups. */
@@ -21,14 +20,15 @@ export const nativeRuntime: DevRuntime = {
         context.print('[loa] nothing to stop: the native runtime stops with its terminal (Ctrl+C)');
         return 0;
       case 'clean': {
-        const dataDir = resolve(context.root, options.dataDir);
-        rmSync(dataDir, { recursive: true, force: true });
-        context.print(`[loa] removed ${options.dataDir} (the write-ahead log and other state)`);
+        const dataDir = dataDirToClean(context.root, options.dataDir, options.force);
+        const removed = removeDataDir(dataDir, options.dataDir);
+        context.print(removed ? `[loa] removed ${options.dataDir} (the write-ahead log and other state)` : `[loa] nothing to remove: ${options.dataDir} does not exist`);
         return 0;
       }
       default:
         throw new RuntimeError(`action "${options.action}" needs the docker runtime — run it with --runtime=docker`);
     }
+    assertWritableDataDir(context.root, options.dataDir);
     const { envFileValues, redact } = loadSecrets(context.root, context.env, { envFile: options.envFile, scope: context.scope });
     if (envFileValues) context.print(`[loa] loaded ${Object.keys(envFileValues).length} variable(s) from ${options.envFile} (values hidden)`);
     const notice = skippedNotice(redact);

@@ -4,7 +4,6 @@ import type { TaskScope } from '../env/env-file.ts';
 
 export type RuntimeName = 'native' | 'docker';
 export type RuntimeRequest = RuntimeName | 'auto';
-export type DevAction = DevExecutorSchema['action'];
 
 export interface RuntimeContext {
   root: string;
