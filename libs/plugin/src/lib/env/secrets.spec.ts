@@ -73,58 +73,64 @@ describe('secrets never reach output', () => {
     });
   }
 
-  it('the engine hides a multi-line value printed in pieces, values Nx loaded, CF_ values; warns about a secret in args; names skipped common values once', async () => {
-    writeFile(
-      workspace.path,
-      '.env.local',
-      `TLS_KEY="${PEM}"\nAPI_TOKEN=${API_TOKEN}\nPUBLIC_PORT=18789\nUSE_TLS=true\n`,
-    );
-    // Loaded by Nx (not by the engine) into the task's environment: the test passes it as Nx would.
-    writeFile(workspace.path, '.env', `NX_ONLY_VALUE=${NX_ONLY}\n`);
-    // A careless service: the key in pieces split mid-line (and mid-value) with pauses between them,
-    // then as JSON on stderr, then the other secrets and its own argv.
-    writeFile(
-      workspace.path,
-      'leaky.mjs',
-      `const pem = process.env.TLS_KEY;
-const cuts = [0, 5, 31, 47, 90, 113, pem.length];
-const pause = () => new Promise((r) => setTimeout(r, 30));
-process.stdout.write('key: ');
-for (let i = 1; i < cuts.length; i += 1) { process.stdout.write(pem.slice(cuts[i - 1], cuts[i])); await pause(); }
-process.stdout.write('\\n');
-console.error('json ' + JSON.stringify(pem));
-console.log('nx ' + process.env.NX_ONLY_VALUE + ' cf ' + process.env.CF_ZONE_TAG);
-console.log('argv ' + process.argv.slice(2).join(' '));
-console.log('https://localhost:' + process.env.PUBLIC_PORT + ' tls=' + process.env.USE_TLS);
-console.log('leaky done');
-setInterval(() => {}, 1000);
-`,
-    );
+  /** Runs `leaky.mjs` (given its body) under the engine with `args`, until it prints "leaky done"; stdout+stderr. */
+  async function runLeaky(body: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<string> {
+    writeFile(workspace.path, 'leaky.mjs', `${body}\nconsole.log('leaky done');\nsetInterval(() => {}, 1000);\n`);
     writeFile(
       workspace.path,
       'options.json',
-      JSON.stringify({
-        processes: [{ name: 'leaky', command: 'node', args: ['leaky.mjs', '--token=${API_TOKEN}'] }],
-        rules: [{ match: ['src/**'], restart: ['leaky'] }],
-      }),
+      JSON.stringify({ processes: [{ name: 'leaky', command: 'node', args: ['leaky.mjs', ...args] }], rules: [{ match: ['src/**'], restart: ['leaky'] }] }),
     );
-    const { code, output } = await runEngine({ ...process.env, NX_ONLY_VALUE: NX_ONLY, CF_ZONE_TAG: CF_VALUE }, (out) => out.includes('[leaky] leaky done'));
-
+    const { code, output } = await runEngine({ ...process.env, ...env }, (out) => out.includes('[leaky] leaky done'));
     expect(code).toBe(143);
-    expectNoSecret(output, [PEM, ...PEM_LINES, API_TOKEN, NX_ONLY, CF_VALUE]);
+    return output;
+  }
+
+  it('the engine hides a multi-line value (a PEM key in .env.local) printed in pieces split mid-line, and as JSON', async () => {
+    writeFile(workspace.path, '.env.local', `TLS_KEY="${PEM}"\n`);
+    // The key in pieces split mid-line (and mid-value) with pauses between them, then as JSON on stderr.
+    const output = await runLeaky(`const pem = process.env.TLS_KEY;
+const cuts = [0, 5, 31, 47, 90, 113, pem.length];
+process.stdout.write('key: ');
+for (let i = 1; i < cuts.length; i += 1) { process.stdout.write(pem.slice(cuts[i - 1], cuts[i])); await new Promise((r) => setTimeout(r, 30)); }
+process.stdout.write('\\n');
+console.error('json ' + JSON.stringify(pem));`);
+    expectNoSecret(output, [PEM, ...PEM_LINES]);
     // Nor a piece of the key long enough to matter.
     expect(output).not.toMatch(/MIIE|BKcw|MzEf|BEGIN|END PRIVATE/);
     expect(output).toContain('[leaky] key: ***');
+    expect(output).toContain('[leaky] json "***\\n***\\n***\\n***"');
+  });
+
+  it('the engine hides values Nx loaded from .env (not its own env file) and CF_ values', async () => {
+    // Loaded by Nx (not by the engine) into the task's environment: the test passes it as Nx would.
+    writeFile(workspace.path, '.env', `NX_ONLY_VALUE=${NX_ONLY}\n`);
+    const output = await runLeaky("console.log('nx ' + process.env.NX_ONLY_VALUE + ' cf ' + process.env.CF_ZONE_TAG);", [], { NX_ONLY_VALUE: NX_ONLY, CF_ZONE_TAG: CF_VALUE });
+    expectNoSecret(output, [NX_ONLY, CF_VALUE]);
     expect(output).toContain('[leaky] nx *** cf ***');
+  });
+
+  it('the engine warns at start about a secret expanded into args (visible in ps), naming the process and the variable', async () => {
+    writeFile(workspace.path, '.env.local', `API_TOKEN=${API_TOKEN}\n`);
+    const output = await runLeaky("console.log('argv ' + process.argv.slice(2).join(' '));", ['--token=${API_TOKEN}']);
+    expectNoSecret(output, [API_TOKEN]);
     expect(output).toContain('[leaky] argv --token=***');
-    expect(output).toContain(
-      '[loa] WARNING: leaky gets API_TOKEN in its "args", where anyone on this machine can read it with ps — pass it through the process\'s "env" instead ("API_TOKEN": "${API_TOKEN}")',
-    );
-    // Common values are shown as they are, and said so once.
-    expect(output).toContain('[leaky] https://localhost:18789 tls=true');
+    const warnings = output.split('\n').filter((line) => line.includes('WARNING'));
+    expect(warnings).toEqual([
+      '[loa] WARNING: leaky gets API_TOKEN in its "args", where anyone on this machine can read it with ps — pass it through the process\'s "env" instead ("API_TOKEN": "${API_TOKEN}") and have the program read it from there',
+    ]);
+    // Before the process starts.
+    expect(output.indexOf('WARNING')).toBeLessThan(output.indexOf('leaky healthy'));
+  });
+
+  it('the engine leaves common values (a port, true) alone and names their variables once', async () => {
+    writeFile(workspace.path, '.env.local', 'PUBLIC_PORT=18789\nUSE_TLS=true\nREAL_SECRET=real-SECRET-value\n');
+    const output = await runLeaky("console.log('https://localhost:' + process.env.PUBLIC_PORT + ' tls=' + process.env.USE_TLS + ' ' + process.env.REAL_SECRET);");
+    expect(output).toContain('[leaky] https://localhost:18789 tls=true ***');
     expect(output.split('\n').filter((line) => line.includes('not hiding'))).toEqual([
       '[loa] not hiding PUBLIC_PORT, USE_TLS in output: their values are a common word or number (true, https, localhost, a port…) that would garble every line it occurs in',
     ]);
+    expect(output).not.toContain('real-SECRET-value');
   });
 
   it('the engine refuses a NUL byte in .env.local: one line naming file, line and variable, exit 1, nothing started', async () => {
@@ -221,15 +227,15 @@ setInterval(() => {}, 1000);
       }
     });
 
-    it('smoke hides a value from .env.local that sits in a URL it reports', async () => {
+    it('smoke hides a value from .env.local that sits in a URL it reports, secret-looking name or not', async () => {
       const pathToken = 'path-SECRET-7a';
-      writeFile(workspace.path, '.env.local', `HOOK_TOKEN=${pathToken}\n`);
+      writeFile(workspace.path, '.env.local', `HOOK_PATH=${pathToken}\n`);
       const base = await serve(503, '{"ok":false}');
       const lines: string[] = [];
       const code = await runSmoke(
-        { url: `${base}/hook/\${HOOK_TOKEN}`, attempts: 1, delaySeconds: 0, timeoutSeconds: 2, expectStatus: 200 },
+        { url: `${base}/hook/\${HOOK_PATH}`, attempts: 1, delaySeconds: 0, timeoutSeconds: 2, expectStatus: 200 },
         (line) => lines.push(line),
-        { PATH: process.env.PATH, HOOK_TOKEN: pathToken },
+        { PATH: process.env.PATH, HOOK_PATH: pathToken },
         { root: workspace.path },
       );
       expect(code).toBe(1);
