@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { deployCf } from '../../executors/deploy-cf/deploy-cf.ts';
 import { runSmoke } from '../../executors/smoke/smoke.ts';
-import { freePort, processAlive, tempDir, waitFor, writeFile } from '../../testing/fixtures.ts';
+import { freePort, processAlive, tempDir, writeFile } from '../../testing/fixtures.ts';
+import { loadSecrets } from './secrets.ts';
 
 /**
  * No secret reaches output: the standalone engine, deploy-cf and smoke, each against real child
@@ -28,6 +29,19 @@ const CF_VALUE = 'cf-zone-SECRET-33';
 function expectNoSecret(output: string, secrets: readonly string[]): void {
   for (const secret of secrets) expect(output).not.toContain(secret);
 }
+
+describe('loadSecrets', () => {
+  it("hides a value as Nx expanded it into the environment (dotenv-expand), not only the file's text", () => {
+    const workspace = tempDir('loa-load-secrets-');
+    try {
+      writeFile(workspace.path, '.env.local', 'DB_PASS=db-SECRET-pass\nDB_URL=postgres://loa:${DB_PASS}@db.internal/loa\n');
+      const { redact } = loadSecrets(workspace.path, { DB_PASS: 'db-SECRET-pass', DB_URL: 'postgres://loa:db-SECRET-pass@db.internal/loa' });
+      expect(redact('url postgres://loa:db-SECRET-pass@db.internal/loa')).toBe('url ***');
+    } finally {
+      workspace.remove();
+    }
+  });
+});
 
 describe('secrets never reach output', () => {
   let workspace: ReturnType<typeof tempDir>;

@@ -14,6 +14,9 @@ export function loadSecrets(
   sources: { envFile?: string; scope?: TaskScope } = {},
 ): { envFileValues: Record<string, string> | undefined; redact: Redactor } {
   const envFileValues = sources.envFile ? readEnvFile(resolve(root, sources.envFile), sources.envFile) : undefined;
-  const loadedByNx = readEnvFiles(root, nxEnvFiles(sources.scope));
-  return { envFileValues, redact: createRedactor([...Object.entries(envFileValues ?? {}), ...loadedByNx], env) };
+  const fromFiles = [...Object.entries(envFileValues ?? {}), ...readEnvFiles(root, nxEnvFiles(sources.scope))];
+  // What the environment holds under those names too: Nx expands `${OTHER}` in a value as it loads it
+  // (dotenv-expand), so the value a child sees may be none of the files' texts.
+  const asLoaded = fromFiles.flatMap(([name]) => (env[name] ? [[name, env[name]] as [string, string]] : []));
+  return { envFileValues, redact: createRedactor([...fromFiles, ...asLoaded], env) };
 }
