@@ -4,11 +4,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SOUL_HEADER } from './soul.ts';
 
 const SRC = resolve(__dirname);
 const MAIN = join(SRC, 'main.ts');
 const REGENERATE = join(SRC, 'regenerate-soul.ts');
-const TIMEOUT_MS = 15_000;
+// Bounds every wait inside a test; jest's own limit (below) sits above it so the clearer message wins.
+const TIMEOUT_MS = 10_000;
+jest.setTimeout(3 * TIMEOUT_MS);
 
 interface Run {
   child: ChildProcess;
@@ -147,6 +150,9 @@ describe('identity processes on one data dir', () => {
     }
     writeFileSync(join(root, 'data', 'identity.wal'), wal);
     const before = walSeqs();
+    // SOUL.md already current, as in the issue's report: the start record is the only write.
+    mkdirSync(join(root, 'ws'));
+    writeFileSync(join(root, 'ws', 'SOUL.md'), `${SOUL_HEADER}# Beauvoir v1\n`);
 
     const identity = start('bash', ['-c', 'ulimit -f 1 && exec "$0" "$1"', process.execPath, MAIN]);
     const port = await listening(identity);
