@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -68,4 +69,16 @@ process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => p
 export function writeService(root: string, folder: string, version: string): void {
   writeFile(root, `${folder}/service.mjs`, SERVICE_SOURCE);
   writeFile(root, `${folder}/version.mjs`, `export const VERSION = ${JSON.stringify(version)};\n`);
+}
+
+/** A throwaway self-signed certificate for 127.0.0.1/localhost (openssl, one day), for https services in tests. */
+export function selfSignedCert(dir: string): { key: string; cert: string } {
+  const keyPath = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+    { stdio: 'ignore' },
+  );
+  return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
 }

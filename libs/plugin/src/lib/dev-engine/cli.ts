@@ -4,25 +4,30 @@
 //   node libs/plugin/bin/loa-dev-engine.mjs --project apps/loa/project.json   (bundled: the lean way)
 //   node libs/plugin/src/lib/dev-engine/cli.ts --project apps/loa/project.json [--target dev] [--root .]
 //   node libs/plugin/src/lib/dev-engine/cli.ts --options options.json [--root .]
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDev } from '../../executors/dev/dev.ts';
+import { installFatalHandlers } from '../process/fatal.ts';
 import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
-import schema from '../../executors/dev/schema.json' with { type: 'json' };
-import { withSchemaDefaults } from './schema-defaults.ts';
+import { JsoncError, readJsonc } from '../schema/read-jsonc.ts';
 
 const USAGE = `usage: cli.ts (--project <project.json> [--target dev] | --options <options.json>) [--root <workspace>] [--runtime native]`;
 
+/** The dev target's options as written (runDev checks them and fills the defaults); a file error names the file. */
 function readOptions(args: { project?: string; target: string; options?: string; root: string }): Partial<DevExecutorSchema> {
-  if (args.options) return JSON.parse(readFileSync(resolve(args.root, args.options), 'utf8'));
-  const project = JSON.parse(readFileSync(resolve(args.root, args.project!), 'utf8'));
-  const target = project.targets?.[args.target];
-  if (!target) throw new Error(`${args.project} has no target "${args.target}"`);
+  const file = args.options ?? args.project!;
+  const content = readJsonc(resolve(args.root, file), args.root);
+  if (content === null || typeof content !== 'object' || Array.isArray(content)) throw new JsoncError([`${file}: expected a JSON object`]);
+  if (args.options) return content as Partial<DevExecutorSchema>;
+  const target = (content as { targets?: Record<string, { options?: Partial<DevExecutorSchema> }> }).targets?.[args.target];
+  if (!target) throw new JsoncError([`${file} has no target "${args.target}" — pass --target with one of its targets`]);
   return target.options ?? {};
 }
 
 async function main(): Promise<number> {
+  // From the first line on: a closed stdout or an uncaught error is one line on stderr and exit 1, and
+  // once the engine runs, every process group it started is stopped first (it registers its cleanup).
+  installFatalHandlers();
   const { values } = parseArgs({
     options: {
       project: { type: 'string' },
@@ -38,12 +43,16 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
   const root = resolve(values.root);
-  const options = withSchemaDefaults<DevExecutorSchema>(schema, {
-    ...readOptions({ project: values.project, target: values.target, options: values.options, root }),
-    // Inside the container the engine is the runtime: never recurse into compose.
-    runtime: values.runtime as DevExecutorSchema['runtime'],
-  });
-  return runDev(options, { root, env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
+  let options: Partial<DevExecutorSchema>;
+  try {
+    options = readOptions({ project: values.project, target: values.target, options: values.options, root });
+  } catch (error) {
+    if (!(error instanceof JsoncError)) throw error;
+    for (const problem of error.problems) process.stdout.write(`[loa] ERROR: ${problem}\n`);
+    return 1;
+  }
+  // Inside the container the engine is the runtime: never recurse into compose. runDev checks the value.
+  return runDev({ ...options, runtime: values.runtime as DevExecutorSchema['runtime'] }, { root, env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
 }
 
 main().then(

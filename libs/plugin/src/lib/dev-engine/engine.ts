@@ -1,4 +1,5 @@
 import { runCommand } from '../exec/exec.ts';
+import { onFatal } from '../process/fatal.ts';
 import { onStopSignals } from '../process/signals.ts';
 import type { Redactor } from '../env/redact.ts';
 import { isPortFree, portOf } from '../probe/health-probe.ts';
@@ -30,6 +31,7 @@ export class DevEngine {
   private finished!: (code: number) => void;
   private readonly done = new Promise<number>((resolve) => (this.finished = resolve));
   private removeSignalHandlers: (() => void) | undefined;
+  private removeFatalCleanup: (() => void) | undefined;
 
   private readonly options: NormalizedDevOptions;
   private readonly redact: Redactor;
@@ -70,10 +72,27 @@ export class DevEngine {
     }
   }
 
-  /** Runs until a signal arrives (or stop() is called); resolves with the exit code. */
+  /**
+   * Runs until a signal arrives (or stop() is called); resolves with the exit code. `handleSignals`
+   * means the engine owns the process: it then also turns any fatal error (an uncaught exception, an
+   * unhandled rejection, EPIPE on stdout) into "stop every group, one line, exit 1".
+   */
   async run(options: { handleSignals?: boolean } = {}): Promise<number> {
     await this.preflight();
-    if (options.handleSignals ?? true) this.removeSignalHandlers = onStopSignals((signal, code) => void this.stop(code, signal));
+    if (options.handleSignals ?? true) {
+      this.removeSignalHandlers = onStopSignals((signal, code) => void this.stop(code, signal));
+      this.removeFatalCleanup = onFatal({ stop: () => this.abort(), redact: this.redact });
+    }
+    try {
+      return await this.watchAndServe();
+    } catch (error) {
+      // Never leave a started group behind on the way out, whatever failed.
+      await this.abort();
+      throw error;
+    }
+  }
+
+  private async watchAndServe(): Promise<number> {
     for (const notice of this.options.skipped.values()) this.say(notice);
 
     const roots = watchRoots(this.options.rules);
@@ -153,6 +172,11 @@ export class DevEngine {
     return result.exitCode === 0;
   }
 
+  /** The fatal path: every group stopped at once, not after the restart in progress (it may be what failed). */
+  private async abort(): Promise<void> {
+    await Promise.all([this.watcher?.close().catch(() => undefined), ...this.processes.map((p) => p.abort())]);
+  }
+
   /** Stops the watcher and every process group; resolves with the exit code run() resolves with. */
   stop(code = 0, reason?: string): Promise<number> {
     this.shuttingDown ??= (async () => {
@@ -160,6 +184,7 @@ export class DevEngine {
       await this.watcher?.close();
       await Promise.all(this.processes.map((p) => p.close()));
       this.removeSignalHandlers?.();
+      this.removeFatalCleanup?.();
       this.say('stopped; every process has exited');
       this.finished(code);
       return code;

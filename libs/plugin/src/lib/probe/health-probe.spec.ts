@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
-import { freePort } from '../../testing/fixtures.ts';
-import { classifyHealthBody, isPortFree, portOf, probeHttp, probeTcp } from './health-probe.ts';
+import { freePort, selfSignedCert, tempDir } from '../../testing/fixtures.ts';
+import { classifyHealthBody, isLoopbackHost, isPortFree, portOf, probe, probeHttp, probeTcp } from './health-probe.ts';
 
 describe('classifyHealthBody', () => {
   it('accepts current openclaw JSON and the older gateways HTML Control UI', () => {
@@ -75,10 +76,45 @@ describe('probes against real servers', () => {
   });
 });
 
+describe('https health checks', () => {
+  const dir = tempDir('loa-cert-');
+  const tls = selfSignedCert(dir.path);
+  afterAll(() => dir.remove());
+
+  it('probes an https service with a self-signed certificate on loopback (node:http used to throw on https:)', async () => {
+    const port = await freePort();
+    const server = createHttpsServer(tls, (_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      expect(await probe({ http: `https://127.0.0.1:${port}/health` })).toEqual({ healthy: true, detail: 'JSON ok' });
+      expect(await probe({ http: `https://localhost:${port}/health` })).toMatchObject({ healthy: true });
+      // Plain http to a TLS port is an answer that is no health check, not a crash.
+      expect((await probe({ http: `http://127.0.0.1:${port}/health` })).healthy).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('reports a protocol it cannot probe instead of throwing', async () => {
+    await expect(probeHttp('ftp://127.0.0.1:21/health')).resolves.toEqual({ healthy: false, detail: 'unsupported protocol ftp: (use http: or https:)' });
+    await expect(probeHttp('not a url')).resolves.toEqual({ healthy: false, detail: 'invalid URL not a url' });
+  });
+
+  it('verifies certificates everywhere but on loopback', () => {
+    expect(['127.0.0.1', '127.1.2.3', 'localhost', '[::1]', '::1'].every(isLoopbackHost)).toBe(true);
+    expect(['10.0.0.1', 'example.com', '128.0.0.1', 'localhost.example.com'].some(isLoopbackHost)).toBe(false);
+  });
+});
+
 describe('portOf', () => {
   it('reads the port from an HTTP URL or a TCP check', () => {
     expect(portOf({ http: 'http://127.0.0.1:3000/health' })).toEqual({ host: '127.0.0.1', port: 3000 });
     expect(portOf({ http: 'http://localhost/health' })).toEqual({ host: 'localhost', port: 80 });
+    expect(portOf({ http: 'https://127.0.0.1/health' })).toEqual({ host: '127.0.0.1', port: 443 });
     expect(portOf({ tcp: { port: 18789 } })).toEqual({ host: '127.0.0.1', port: 18789 });
     expect(portOf(undefined)).toBeUndefined();
   });

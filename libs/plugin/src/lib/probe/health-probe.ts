@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect, createServer } from 'node:net';
 
 /** A process's health check, as written in the target's options. */
@@ -52,10 +53,35 @@ export function probeTcp(host: string, port: number, timeoutMs = 1000): Promise<
   });
 }
 
+/** 127.0.0.0/8, ::1 and localhost: a connection that never leaves this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * GET the URL over http or https. For https on a loopback address the certificate is not verified: dev
+ * servers there use self-signed certificates (mkcert, openssl), and the probe sends nothing secret
+ * and only reads whether the service answers, which a forged certificate could not change from off
+ * the machine. Any other host must present a certificate Node trusts (NODE_EXTRA_CA_CERTS adds a CA).
+ */
 export function probeHttp(url: string, options: { accept?: Array<'json' | 'html' | 'text'>; tcpFallback?: boolean; timeoutMs?: number } = {}): Promise<ProbeResult> {
   const timeoutMs = options.timeoutMs ?? 1000;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return Promise.resolve({ healthy: false, detail: `invalid URL ${url}` });
+  }
+  // Never throw from here: a probe that throws ends the engine and orphans every process it runs.
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return Promise.resolve({ healthy: false, detail: `unsupported protocol ${parsed.protocol} (use http: or https:)` });
+  }
+  const https = parsed.protocol === 'https:';
+  const request = https ? httpsRequest : httpRequest;
+  const tls = https ? { rejectUnauthorized: !isLoopbackHost(parsed.hostname) } : {};
   return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (response) => {
+    const req = request(parsed, { method: 'GET', timeout: timeoutMs, agent: false, ...tls }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {

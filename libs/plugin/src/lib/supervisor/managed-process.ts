@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { forEachLine, spawnGroupLeader } from '../exec/exec.ts';
 import { isPortFree, portOf, probe, type HealthCheck } from '../probe/health-probe.ts';
-import { delay, groupAlive, stopGroup } from './process-group.ts';
+import { delay, groupAlive, stopGroup, trackGroup, untrackGroup } from './process-group.ts';
 
 export interface ProcessSpec {
   name: string;
@@ -42,6 +42,19 @@ export interface ProcessHooks {
   onEvent(event: ProcessEvent): void;
 }
 
+/** The clock and the retry timer; tests pass their own to check the backoff without waiting for it. */
+export interface SupervisorClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): NodeJS.Timeout;
+  clearTimeout(timer: NodeJS.Timeout): void;
+}
+
+const systemClock: SupervisorClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (timer) => clearTimeout(timer),
+};
+
 interface Generation {
   pid: number;
   exited: boolean;
@@ -50,6 +63,8 @@ interface Generation {
   stopping: boolean;
   /** Until healthy, exits are reported by the start path, not as crashes. */
   starting: boolean;
+  /** When it passed its health check (or started, without one). */
+  healthyAt?: number;
   exit: Promise<void>;
   /** Resolves once stdout and stderr are closed: every line the child printed has been seen. */
   drained: Promise<void>;
@@ -57,6 +72,12 @@ interface Generation {
 
 export const RETRY_BASE_MS = 1000;
 export const RETRY_MAX_MS = 30_000;
+/**
+ * A process must stay up this long after becoming healthy before its failure count is forgotten. A
+ * crash sooner is one more failure: otherwise a program that dies a second after each start (or has
+ * no health check) is restarted every second forever.
+ */
+export const STABLE_AFTER_MS = 10_000;
 const TAIL_LINES = 20;
 
 /** Exponential backoff for a process that keeps failing: 1 s, 2 s, 4 s … capped at 30 s. */
@@ -82,10 +103,12 @@ export class ManagedProcess {
 
   readonly spec: ProcessSpec;
   private readonly hooks: ProcessHooks;
+  private readonly clock: SupervisorClock;
 
-  constructor(spec: ProcessSpec, hooks: ProcessHooks) {
+  constructor(spec: ProcessSpec, hooks: ProcessHooks, clock: SupervisorClock = systemClock) {
     this.spec = spec;
     this.hooks = hooks;
+    this.clock = clock;
   }
 
   get pid(): number | undefined {
@@ -141,11 +164,17 @@ export class ManagedProcess {
       return this.fail(reasons, outcome.detail);
     }
     generation.starting = false;
-    this.failures = 0;
+    // The failure count stays until this generation has run STABLE_AFTER_MS (see noteEnd).
+    generation.healthyAt = this.clock.now();
     this.restarts += 1;
     this.hooks.onEvent({ type: 'healthy', name: this.spec.name, pid: generation.pid, reasons, ms: Date.now() - request.since, detail: outcome.detail });
     // Boot the next one only now, so it does not compete for the CPU with the start it would replace.
     this.prepareStandby();
+  }
+
+  /** A generation that ran long enough after becoming healthy proves the program works: forget past failures. */
+  private noteEnd(generation: Generation): void {
+    if (generation.healthyAt !== undefined && this.clock.now() - generation.healthyAt >= STABLE_AFTER_MS) this.failures = 0;
   }
 
   private fail(reasons: string[], why: string): void {
@@ -158,14 +187,14 @@ export class ManagedProcess {
   private scheduleRetry(ms: number): void {
     this.clearRetry();
     if (this.closed) return;
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;
       this.requestRestart([`retry after ${Math.round(ms / 1000)} s`]);
     }, ms);
   }
 
   private clearRetry(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
 
@@ -181,6 +210,7 @@ export class ManagedProcess {
   private prepareStandby(): void {
     if (!this.spec.standby || this.closed || this.standby) return;
     const standby = spawnGroupLeader(this.spec.command, standbyArgs(this.spec.args), { cwd: this.spec.cwd, env: this.spec.env, stdin: 'pipe' });
+    trackGroup(standby.pid);
     standby.on('error', () => undefined);
     standby.stdin?.on('error', () => undefined);
     this.standby = standby;
@@ -195,6 +225,7 @@ export class ManagedProcess {
   private spawn(): Generation {
     this.tail = [];
     const child = this.takeStandby() ?? spawnGroupLeader(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env });
+    trackGroup(child.pid);
     let markExited!: () => void;
     let markDrained!: () => void;
     const generation: Generation = {
@@ -240,6 +271,7 @@ export class ManagedProcess {
     // The leader is gone; take down anything it left in its group before the port is needed again.
     void Promise.all([stopGroup(generation.pid, this.spec.graceMs), this.lastWords(generation)]).finally(() => {
       if (this.closed || this.current !== generation) return;
+      this.noteEnd(generation);
       this.failures += 1;
       const retryInMs = retryDelayMs(this.failures);
       this.hooks.onEvent({ type: 'crashed', name: this.spec.name, why: generation.exitDescription ?? 'exited', lastLines: [...this.tail], retryInMs });
@@ -283,9 +315,28 @@ export class ManagedProcess {
     const generation = this.current;
     if (!generation) return;
     generation.stopping = true;
+    this.noteEnd(generation);
     if (!generation.exited || groupAlive(generation.pid)) await stopGroup(generation.pid, this.spec.graceMs, generation.exit);
+    else untrackGroup(generation.pid);
     // Let the last lines of the old child drain before the new one prints.
     await Promise.race([generation.exit, delay(200)]);
+  }
+
+  /**
+   * For a fatal error in the engine: stops the current group and the standby at once, without waiting
+   * for a restart in progress to finish (it may be what failed). Once closed, no new child is spawned.
+   */
+  async abort(): Promise<void> {
+    this.closed = true;
+    this.clearRetry();
+    const standby = this.standby;
+    this.standby = undefined;
+    const generation = this.current;
+    if (generation) generation.stopping = true;
+    await Promise.all([
+      standby?.pid ? stopGroup(standby.pid, this.spec.graceMs) : undefined,
+      generation ? stopGroup(generation.pid, this.spec.graceMs, generation.exit) : undefined,
+    ]);
   }
 
   /** Stops the process group for good: no retries, no restarts. */

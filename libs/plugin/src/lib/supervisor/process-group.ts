@@ -67,6 +67,34 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
+/**
+ * Every process group this engine started and has not yet seen gone. A fatal error in the engine must
+ * still stop them: they are detached (their own groups), so nothing else would, and they would live on
+ * with parent PID 1, holding their ports.
+ */
+const startedGroups = new Set<number>();
+
+export function trackGroup(pid: number | undefined): void {
+  if (pid && pid > 0) startedGroups.add(pid);
+}
+
+export function untrackGroup(pid: number): void {
+  startedGroups.delete(pid);
+}
+
+/** The groups still tracked (for tests and the fatal path). */
+export function trackedGroups(): number[] {
+  return [...startedGroups];
+}
+
+/** Last resort, synchronous (usable in an 'exit' handler): SIGKILL every tracked group that is still alive. */
+export function killTrackedGroupsNow(): void {
+  for (const pid of startedGroups) {
+    if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+    startedGroups.delete(pid);
+  }
+}
+
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -74,6 +102,12 @@ export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * group is left, so the next start cannot hit "address already in use".
  */
 export async function stopGroup(pid: number, graceMs: number, leaderExit?: Promise<void>): Promise<'exited' | 'killed' | 'gone'> {
+  const outcome = await stopGroupMembers(pid, graceMs, leaderExit);
+  untrackGroup(pid);
+  return outcome;
+}
+
+async function stopGroupMembers(pid: number, graceMs: number, leaderExit?: Promise<void>): Promise<'exited' | 'killed' | 'gone'> {
   if (!groupAlive(pid) || !signalGroup(pid, 'SIGTERM')) return 'gone';
   const deadline = Date.now() + graceMs;
   // The leader's exit event usually comes first; the group is then checked at once, not at the next poll.

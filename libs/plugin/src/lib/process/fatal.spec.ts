@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort, getJson, processAlive, selfSignedCert, tempDir, waitFor, writeFile, writeService } from '../../testing/fixtures.ts';
+import { isPortFree } from '../probe/health-probe.ts';
+import { describeFatal } from './fatal.ts';
+
+const CLI = join(__dirname, '../dev-engine/cli.ts');
+
+/**
+ * The engine dies of an error: its process groups (detached, so the kernel does not take them down
+ * with it) must be stopped first, and it must exit non-zero with one line. Real engine processes,
+ * real faults: a closed stdout, an uncaught exception, an unhandled rejection.
+ */
+describe('dev engine CLI: a fatal error leaves no process behind', () => {
+  let workspace: ReturnType<typeof tempDir>;
+  let engine: ChildProcess | undefined;
+  let stdout: string;
+  let stderr: string;
+  const pidsSeen: number[] = [];
+
+  beforeEach(() => {
+    workspace = tempDir('loa-fatal-');
+    stdout = '';
+    stderr = '';
+  });
+  afterEach(() => {
+    // Whatever happened, leave nothing running.
+    if (engine?.pid && processAlive(engine.pid)) process.kill(-engine.pid, 'SIGKILL');
+    for (const pid of pidsSeen.splice(0)) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+    engine = undefined;
+    workspace.remove();
+  });
+
+  /** The service runs as a grandchild (`sh` leads the group): stopping must reach it too. */
+  function writeOptions(port: number, health: string, service = 'identity/service.mjs'): void {
+    writeFile(
+      workspace.path,
+      'options.json',
+      JSON.stringify({
+        processes: [
+          {
+            name: 'identity',
+            command: 'sh',
+            args: ['-c', `node ${service} & wait`],
+            env: { NAME: 'identity', PORT: String(port) },
+            health: { http: health },
+          },
+        ],
+        rules: [{ match: ['identity/**'], restart: ['identity'] }],
+      }),
+    );
+  }
+
+  function startCli(nodeArgs: string[] = []): ChildProcess {
+    const child = spawn(process.execPath, [...nodeArgs, CLI, '--options', 'options.json', '--root', workspace.path], {
+      cwd: workspace.path,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    engine = child;
+    return child;
+  }
+
+  const exitOf = (child: ChildProcess) =>
+    new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+
+  async function serviceRunning(url: string): Promise<number> {
+    await waitFor('ready', () => stdout.includes('ready in'), 20_000);
+    const health = await getJson(url);
+    const pid = health!.pid as number;
+    pidsSeen.push(pid);
+    expect(processAlive(pid)).toBe(true);
+    return pid;
+  }
+
+  async function expectEverythingStopped(child: ChildProcess, pid: number, port: number, message: RegExp): Promise<void> {
+    expect(await exitOf(child)).toBe(1);
+    expect(processAlive(pid)).toBe(false);
+    expect(await isPortFree('127.0.0.1', port)).toBe(true);
+    const errorLines = stderr.split('\n').filter(Boolean);
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatch(message);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  }
+
+  it('EPIPE on stdout (`loa-dev-engine … | head -2`): stops every group, one line on stderr, exit 1', async () => {
+    const port = await freePort();
+    writeService(workspace.path, 'identity', 'v1');
+    writeOptions(port, `http://127.0.0.1:${port}/health`);
+    const child = startCli();
+    const pid = await serviceRunning(`http://127.0.0.1:${port}/health`);
+    // The reader goes away, as `head` does after its lines; the engine's next line hits a closed pipe.
+    child.stdout!.destroy();
+    writeService(workspace.path, 'identity', 'v2');
+    await expectEverythingStopped(child, pid, port, /^\[loa\] ERROR: the engine's stdout was closed \(EPIPE.*every process it started was stopped — run it without that pipe/);
+  });
+
+  it.each([
+    ['an uncaught exception', "throw new Error('induced fault')", /^\[loa\] ERROR: the dev engine failed \(uncaught exception: Error: induced fault\); every process it started was stopped/],
+    ['an unhandled rejection', "Promise.reject(new Error('induced rejection'))", /^\[loa\] ERROR: the dev engine failed \(unhandled rejection: Error: induced rejection\); every process it started was stopped/],
+  ])('%s in the engine: stops every group first, one line on stderr, exit 1', async (_, fault, message) => {
+    const port = await freePort();
+    writeService(workspace.path, 'identity', 'v1');
+    writeOptions(port, `http://127.0.0.1:${port}/health`);
+    // Loaded into the engine's own process: the fault fires in its event loop once it is ready.
+    writeFile(
+      workspace.path,
+      'fault.mjs',
+      `const write = process.stdout.write.bind(process.stdout);\n` +
+        `let armed = true;\n` +
+        `process.stdout.write = (chunk, ...rest) => {\n` +
+        `  const result = write(chunk, ...rest);\n` +
+        `  if (armed && String(chunk).includes('ready in')) { armed = false; setTimeout(() => { ${fault}; }, 100); }\n` +
+        `  return result;\n` +
+        `};\n`,
+    );
+    const child = startCli(['--import', join(workspace.path, 'fault.mjs')]);
+    const pid = await serviceRunning(`http://127.0.0.1:${port}/health`);
+    await expectEverythingStopped(child, pid, port, message);
+  });
+
+  it('probes an https health URL (self-signed, loopback) instead of dying of it', async () => {
+    const port = await freePort();
+    const tls = selfSignedCert(workspace.path);
+    writeFile(workspace.path, 'identity/tls.json', JSON.stringify(tls));
+    writeFile(
+      workspace.path,
+      'identity/https-service.mjs',
+      "import { createServer } from 'node:https';\nimport { readFileSync } from 'node:fs';\n" +
+        "const server = createServer(JSON.parse(readFileSync('identity/tls.json', 'utf8')), (request, response) => {\n" +
+        "  response.setHeader('content-type', 'application/json');\n" +
+        '  response.end(JSON.stringify({ ok: true, pid: process.pid }));\n' +
+        '});\n' +
+        "server.listen(Number(process.env.PORT), '127.0.0.1');\n" +
+        "process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => process.exit(0)); });\n",
+    );
+    writeOptions(port, `https://127.0.0.1:${port}/health`, 'identity/https-service.mjs');
+    const child = startCli();
+    await waitFor('ready', () => stdout.includes('ready in') || child.exitCode !== null, 20_000);
+    expect(stdout).toMatch(/identity healthy in \d+ ms \(pid \d+, JSON ok\)/);
+    child.kill('SIGTERM');
+    expect(await exitOf(child)).toBe(143);
+    expect(await isPortFree('127.0.0.1', port)).toBe(true);
+  });
+});
+
+describe('describeFatal', () => {
+  it('is one line without the stack, naming the fix for a closed pipe', () => {
+    const error = Object.assign(new Error('first line\nsecond line'), { stack: 'Error: first line\n    at x (y.ts:1:1)' });
+    expect(describeFatal(error, 'uncaught exception')).toBe(
+      'the dev engine failed (uncaught exception: Error: first line); every process it started was stopped — this is a bug in the engine, please report it with this line',
+    );
+    expect(describeFatal(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), 'stdout')).toMatch(/^the engine's stdout was closed \(EPIPE/);
+  });
+});
