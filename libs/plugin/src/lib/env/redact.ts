@@ -75,7 +75,7 @@ export function createRedactor(
     let rest = text;
     for (const secret of ordered) {
       if (!rest.includes(secret)) continue;
-      for (const name of owners.get(secret)!) names.add(name);
+      for (const name of owners.get(secret) ?? []) names.add(name);
       rest = rest.split(secret).join('\0');
     }
     return [...names].sort();

@@ -75,8 +75,8 @@ describe('secrets never reach output', () => {
           child.kill('SIGTERM');
         }
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
       // Bounded: a hung engine fails the test instead of hanging it (afterEach kills the group).
       const timer = setTimeout(() => reject(new Error(`engine did not finish in 30 s; output so far:\n${output}`)), 30_000);
       child.on('error', reject);
