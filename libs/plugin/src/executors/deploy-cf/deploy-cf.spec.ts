@@ -130,6 +130,29 @@ describe('deploy-cf (stub wrangler at the Cloudflare edge, real smoke servers)',
     expect(lines).toEqual([expect.stringMatching(/^\[deploy\] ERROR: CLOUDFLARE_API_TOKEN not set — set it in the environment/)]);
   });
 
+  it('checks every option before wrangler runs: nothing deployed, one line per problem', async () => {
+    const bad = { smokeAttempts: 0, smokeTimeoutSeconds: -1, url: 'notaurl', workerFiles: ['apps/loa/cloudflare/[**'] };
+    expect(await run(defaults(bad as Partial<DeployCfExecutorSchema>))).toBe(1);
+    expect(calls()).toEqual([]);
+    expect(lines).toEqual([
+      '[deploy] ERROR: url is "notaurl" — it must be an http:// or https:// URL',
+      '[deploy] ERROR: workerFiles[0] is "apps/loa/cloudflare/[**" — "[" is never closed — close it with "]" or escape it as \\[',
+      '[deploy] ERROR: smokeAttempts is 0 — it must be >= 1',
+      '[deploy] ERROR: smokeTimeoutSeconds is -1 — it must be > 0',
+    ]);
+  });
+
+  it('refuses a wrangler.jsonc with a syntax error, naming file, line and column, before wrangler runs', async () => {
+    writeFile(workspace.path, 'apps/loa/cloudflare/wrangler.jsonc', '// the Worker\n{ "name": "loa-beauvoir",\n  "main": "src/index.ts"\n  "compatibility_date": "2026-01-01" }\n');
+    expect(await run(defaults({ url: await worker() }))).toBe(1);
+    expect(await run(defaults({ dryRun: true }))).toBe(1);
+    expect(calls()).toEqual([]);
+    expect(lines).toEqual([
+      '[deploy] ERROR: apps/loa/cloudflare/wrangler.jsonc:4:3: CommaExpected — fix the syntax there',
+      '[deploy] ERROR: apps/loa/cloudflare/wrangler.jsonc:4:3: CommaExpected — fix the syntax there',
+    ]);
+  });
+
   it('needs CF_SUBDOMAIN for the default URL, and hides it', async () => {
     expect(await run(defaults())).toBe(1);
     expect(lines[0]).toMatch(/CF_SUBDOMAIN not set/);

@@ -1,12 +1,16 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EnvFileError, taskScope, type TaskScope } from '../../lib/env/env-file.ts';
 import { skippedNotice, type Redactor } from '../../lib/env/redact.ts';
 import { loadSecrets } from '../../lib/env/secrets.ts';
 import { runCommand } from '../../lib/exec/exec.ts';
+import { JsoncError } from '../../lib/schema/read-jsonc.ts';
+import { OptionsError, validateOptions } from '../../lib/schema/validate.ts';
 import { smokeTest } from '../../lib/smoke/smoke.ts';
 import { deployArgs, dryRunArgs, rollbackArgs, rolloutDecision, workerName } from '../../lib/wrangler/wrangler.ts';
 import type { DeployCfExecutorSchema } from './schema.d.ts';
+import schema from './schema.json' with { type: 'json' };
 
 /** What a real deploy needs from the environment; never from options or the command line. */
 export const DEPLOY_SECRETS = ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID'] as const;
@@ -25,7 +29,7 @@ async function changedFiles(root: string, base: string | undefined, head: string
   return diff.exitCode === 0 ? diff.stdout.split('\n').filter(Boolean) : undefined;
 }
 
-export async function deployCf(options: DeployCfExecutorSchema, context: DeployContext): Promise<number> {
+export async function deployCf(rawOptions: Partial<DeployCfExecutorSchema>, context: DeployContext): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...context.env, WRANGLER_SEND_METRICS: 'false' };
   // Every Cloudflare value and every value of a dotenv file Nx loaded into this task's environment (and so
   // wrangler's) is hidden, wherever it shows up: our lines, wrangler's, errors.
@@ -42,13 +46,25 @@ export async function deployCf(options: DeployCfExecutorSchema, context: DeployC
   const notice = skippedNotice(redact);
   if (notice) say(notice);
 
+  // Every option is checked before wrangler runs: Nx does not enforce minimums on integers, nor formats.
+  let options: DeployCfExecutorSchema;
+  try {
+    options = validateOptions<DeployCfExecutorSchema>(schema, rawOptions);
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    for (const problem of error.problems) say(`ERROR: ${problem}`);
+    return 1;
+  }
+
   const cwd = resolve(context.root, options.cwd);
   const wrangler = options.wrangler ?? join(context.root, 'node_modules/.bin/wrangler');
   let name: string;
   try {
-    name = workerName(join(cwd, 'wrangler.jsonc'));
+    name = workerName(join(cwd, 'wrangler.jsonc'), context.root);
   } catch (error) {
-    say(`ERROR: ${(error as Error).message} — point "cwd" at the Worker's folder`);
+    const syntax = error instanceof JsoncError && existsSync(join(cwd, 'wrangler.jsonc'));
+    if (syntax) for (const problem of (error as JsoncError).problems) say(`ERROR: ${problem}`);
+    else say(`ERROR: ${(error as Error).message} — point "cwd" at the Worker's folder`);
     return 1;
   }
 

@@ -35,11 +35,23 @@ describe('runDev', () => {
 
   const processes = [{ name: 'identity', command: 'node' }];
 
-  it('exits 1 with a clear error for options that cannot run, before choosing a runtime', async () => {
+  it('prints the chosen runtime and exits 1 with a clear error for options that cannot run', async () => {
     const lines: string[] = [];
     const code = await runDev({ ...defaults, runtime: 'native', processes: [] }, context(lines));
     expect(code).toBe(1);
-    expect(lines).toEqual([expect.stringMatching(/^\[loa\] ERROR: no processes configured/)]);
+    expect(lines).toEqual(['[loa] runtime: native (--runtime=native)', expect.stringMatching(/^\[loa\] ERROR: no processes configured/)]);
+  });
+
+  it('checks every option before choosing a runtime: one line per problem, nothing run', async () => {
+    const lines: string[] = [];
+    const bad = { ...defaults, runtime: 'banana', debounceMs: -5, processes: [{ name: 'identity' }], rules: [{ match: ['watched/[**'], restart: ['identity'] }] };
+    expect(await runDev(bad as never, context(lines))).toBe(1);
+    expect(lines).toEqual([
+      '[loa] ERROR: runtime is "banana" — allowed: auto, native, docker',
+      expect.stringMatching(/^\[loa\] ERROR: processes\[0\]: "command" is missing — add it/),
+      '[loa] ERROR: rules[0].match[0] is "watched/[**" — "[" is never closed — close it with "]" or escape it as \\[',
+      '[loa] ERROR: debounceMs is -5 — it must be >= 0',
+    ]);
   });
 
   it('a forced docker runtime without a docker CLI fails, naming the fix', async () => {

@@ -3,15 +3,17 @@ import { expand } from '../../lib/env/expand.ts';
 import { EnvFileError, taskScope, type TaskScope } from '../../lib/env/env-file.ts';
 import { createRedactor, skippedNotice, type Redactor } from '../../lib/env/redact.ts';
 import { loadSecrets } from '../../lib/env/secrets.ts';
+import { OptionsError, httpUrlProblem, validateOptions } from '../../lib/schema/validate.ts';
 import { smokeTest } from '../../lib/smoke/smoke.ts';
 import type { SmokeExecutorSchema } from './schema.d.ts';
+import schema from './schema.json' with { type: 'json' };
 
 /**
  * Secrets that may sit in a URL (CF_SUBDOMAIN, the workers.dev subdomain) are expanded to run and hidden
  * when printed, with every Cloudflare value and every value of the dotenv files Nx loaded (`secrets.root`).
  */
 export async function runSmoke(
-  options: SmokeExecutorSchema,
+  rawOptions: Partial<SmokeExecutorSchema>,
   rawPrint: (line: string) => void,
   env: NodeJS.ProcessEnv = process.env,
   secrets: { root?: string; scope?: TaskScope } = {},
@@ -27,7 +29,17 @@ export async function runSmoke(
   const print = (line: string) => rawPrint(redact(line));
   const notice = skippedNotice(redact);
   if (notice) print(`[smoke] ${notice}`);
-  const urls = [...(options.url ? [options.url] : []), ...(options.urls ?? [])].map((url) => expand(url, env));
+  let options: SmokeExecutorSchema;
+  try {
+    options = validateOptions<SmokeExecutorSchema>(schema, rawOptions);
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    for (const problem of error.problems) print(`[smoke] ERROR: ${problem}`);
+    return 1;
+  }
+  // A URL on the command line replaces the configured list (`nx run loa:smoke --url=…` must not also
+  // check the default workers.dev URL, which needs CF_SUBDOMAIN).
+  const urls = (options.url ? [options.url] : (options.urls ?? [])).map((url) => expand(url, env));
   const unset = urls.filter((url) => /\/\/\.|\.\.|\/\/\//.test(url));
   if (unset.length) {
     print(`[smoke] ERROR: a variable in ${unset.join(', ')} is not set — set it in the environment or pass "url"`);
@@ -35,6 +47,14 @@ export async function runSmoke(
   }
   if (urls.length === 0) {
     print('[smoke] ERROR: no URL to check — give "url" or "urls"');
+    return 1;
+  }
+  const malformed = urls.flatMap((url) => {
+    const problem = httpUrlProblem(url);
+    return problem ? [`${url} — ${problem}`] : [];
+  });
+  if (malformed.length) {
+    for (const line of malformed) print(`[smoke] ERROR: ${line}`);
     return 1;
   }
   const result = await smokeTest({ ...options, urls }, print);

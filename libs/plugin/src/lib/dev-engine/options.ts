@@ -58,10 +58,12 @@ function supportsTypeStripping(version = process.versions.node): boolean {
   return major > NODE_TS_MIN[0] || (major === NODE_TS_MIN[0] && minor >= NODE_TS_MIN[1]);
 }
 
-/** What a schema cannot say: unique names, rules that name real processes and do something. */
+/**
+ * What a schema cannot say: unique names, rules that name real processes and do something. (No
+ * processes is fine here: dev-clean, dev-down and the docker runtime's targets run none on this host.)
+ */
 function crossChecks(options: Pick<DevExecutorSchema, 'processes' | 'rules'>): string[] {
   const problems: string[] = [];
-  if (!options.processes?.length) problems.push('no processes configured — add at least one entry to the "processes" option of the dev target');
   const names = new Set<string>();
   for (const p of options.processes ?? []) {
     if (names.has(p.name)) problems.push(`process name "${p.name}" is used twice in "processes" — give each process its own name`);
@@ -96,6 +98,7 @@ export function normalizeDevOptions(
   envFileValues: Record<string, string> = {},
 ): NormalizedDevOptions {
   const problems = crossChecks(options);
+  if (!options.processes?.length) problems.unshift('no processes configured — add at least one entry to the "processes" option of the dev target');
   if (problems.length) throw new OptionsError(problems);
 
   const dataDir = resolve(root, options.dataDir);

@@ -20,8 +20,10 @@ export class OptionsError extends Error {
 // `${VAR}` and `${VAR:-default}` are expanded later (from the environment); check the URL around them.
 const VARIABLE = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/g;
 
-/** Why a value is not an http(s) URL, or undefined when it is one. */
+/** Why a value is not an http(s) URL, or undefined when it is one (or may be: it starts with a `${VAR}`). */
 export function httpUrlProblem(value: string): string | undefined {
+  // `${BASE}/health` is judged once expanded (the smoke executor checks the expanded URL again).
+  if (/^\$\{/.test(value)) return undefined;
   let url: URL;
   try {
     url = new URL(value.replace(VARIABLE, 'x'));
@@ -149,8 +151,10 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
   for (const oneOf of errors.filter((e) => e.keyword === 'oneOf')) {
     const prefix = `${oneOf.schemaPath}/`;
     const branches = new Map<string, ErrorObject[]>();
+    // Errors of the same oneOf for another array item share its schemaPath, not its instancePath.
+    const mine = (e: ErrorObject) => e.schemaPath.startsWith(prefix) && (e.instancePath === oneOf.instancePath || e.instancePath.startsWith(`${oneOf.instancePath}/`));
     for (const error of result) {
-      if (!error.schemaPath.startsWith(prefix)) continue;
+      if (!mine(error)) continue;
       const branch = error.schemaPath.slice(prefix.length).split('/')[0];
       branches.set(branch, [...(branches.get(branch) ?? []), error]);
     }
@@ -159,7 +163,7 @@ function simplify(errors: ErrorObject[]): ErrorObject[] {
       .map(String)
       .filter((branch) => !(branches.get(branch) ?? []).some((e) => e.instancePath === oneOf.instancePath && structural.has(e.keyword)));
     const keep = fitting.length === 1 && branches.has(fitting[0]) ? new Set(branches.get(fitting[0])) : new Set([oneOf]);
-    result = result.filter((e) => (e === oneOf || e.schemaPath.startsWith(prefix) ? keep.has(e) : true));
+    result = result.filter((e) => (e === oneOf || mine(e) ? keep.has(e) : true));
   }
   return result;
 }

@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'jsonc-parser';
+import { relative } from 'node:path';
 import picomatch from 'picomatch';
+import { readJsonc } from '../schema/read-jsonc.ts';
 
-/** The Worker's name, from wrangler.jsonc (comments allowed, as wrangler allows them). */
-export function workerName(configPath: string): string {
-  const config = parse(readFileSync(configPath, 'utf8')) as { name?: string };
-  if (!config?.name) throw new Error(`${configPath} has no "name"`);
+/**
+ * The Worker's name, from wrangler.jsonc (comments allowed, as wrangler allows them). A syntax error is
+ * a JsoncError with `file:line:column` per problem: a config parsed past an error deploys something else.
+ */
+export function workerName(configPath: string, root = process.cwd()): string {
+  const config = readJsonc(configPath, root) as { name?: unknown } | null;
+  if (typeof config?.name !== 'string' || !config.name) throw new Error(`${relative(root, configPath) || configPath} has no "name"`);
   return config.name;
 }
 

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { globProblem, httpUrlProblem, OptionsError, validateOptions } from './validate.ts';
+
+const executors = join(__dirname, '../../executors');
+const schemaOf = (name: string) => JSON.parse(readFileSync(join(executors, name, 'schema.json'), 'utf8'));
+
+function problems(schema: object, options: unknown): string[] {
+  try {
+    validateOptions(schema, options);
+  } catch (error) {
+    if (error instanceof OptionsError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('httpUrlProblem', () => {
+  it.each(['http://127.0.0.1:3000/health', 'https://loa-beauvoir.${CF_SUBDOMAIN}.workers.dev/sandbox-health', 'http://${HOST:-localhost}:8080'])('accepts %s', (url) => {
+    expect(httpUrlProblem(url)).toBeUndefined();
+  });
+  it.each([
+    ['notaurl', 'it must be an http:// or https:// URL'],
+    ['ftp://example.com', 'it must be an http:// or https:// URL, not ftp://'],
+    ['127.0.0.1:3000/health', 'it must be an http:// or https:// URL'],
+    ['http//:x', 'it must be an http:// or https:// URL'],
+  ])('rejects %s', (url, problem) => {
+    expect(httpUrlProblem(url)).toBe(problem);
+  });
+});
+
+describe('globProblem', () => {
+  it.each(['libs/**/*.ts', 'grimoires/loa/BEAUVOIR.md', 'src/[a-z]*.ts', 'src/[]]x', 'a/{b,c}/**', 'a/\\[literal', 'x/@(a|b).ts'])('accepts %s', (glob) => {
+    expect(globProblem(glob)).toBeUndefined();
+  });
+  it.each([
+    ['watched/[**', '"[" is never closed — close it with "]" or escape it as \\['],
+    ['a/{b,c', '"{" is never closed — close it with "}" or escape it as \\{'],
+    ['a/b}', '"}" at position 4 closes nothing — escape it as \\} or remove it'],
+    ['', 'an empty glob matches nothing'],
+  ])('rejects %j', (glob, problem) => {
+    expect(globProblem(glob)).toBe(problem);
+  });
+});
+
+describe('validateOptions', () => {
+  const dev = schemaOf('dev');
+
+  it('fills defaults, nested ones too, and leaves the input alone', () => {
+    const input = { processes: [{ name: 'a', command: 'node' }] };
+    const valid = validateOptions<{ debounceMs: number; runtime: string }>(dev, input);
+    expect(valid).toMatchObject({ runtime: 'auto', debounceMs: 20, envFile: '.env.local', force: false });
+    expect(input).toEqual({ processes: [{ name: 'a', command: 'node' }] });
+  });
+
+  it('reports the branch of a oneOf the value was meant for, or one line when none fits', () => {
+    const processes = [
+      { name: 'a', command: 'node', health: { http: 'notaurl' } },
+      { name: 'b', command: 'node', health: { tcp: { port: 0 } } },
+      { name: 'c', command: 'node', health: { http: 'http://x', tcp: { port: 1 } } },
+      { name: 'd', command: 42 },
+    ];
+    expect(problems(dev, { processes })).toEqual([
+      'processes[0].health.http is "notaurl" — it must be an http:// or https:// URL',
+      'processes[1].health.tcp.port is 0 — it must be >= 1',
+      'processes[2].health is {"http":"http://x","tcp":{"port":1}} — it must be exactly one of: an object with "http"; an object with "tcp"',
+      'processes[3].command is 42 — it must be exactly one of: a string; an array',
+    ]);
+  });
+
+  it('names unknown options with the allowed ones, and wrong types', () => {
+    expect(problems(schemaOf('smoke'), { url: 'http://x', atempts: 3, timeoutSeconds: 'soon' })).toEqual([
+      'unknown option "atempts" — allowed: url, urls, attempts, delaySeconds, timeoutSeconds, expectStatus, expectJson',
+      'timeoutSeconds is "soon" — it must be a number',
+    ]);
+  });
+
+  it('enforces the ranges Nx leaves to the executor (integers, exclusive minimums)', () => {
+    expect(problems(schemaOf('deploy-cf'), { smokeAttempts: 0, smokeTimeoutSeconds: 0, url: 'notaurl' })).toEqual([
+      'url is "notaurl" — it must be an http:// or https:// URL',
+      'smokeAttempts is 0 — it must be >= 1',
+      'smokeTimeoutSeconds is 0 — it must be > 0',
+    ]);
+  });
+});
