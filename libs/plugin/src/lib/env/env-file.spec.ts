@@ -16,6 +16,13 @@ describe('readEnvFile', () => {
     expect(readEnvFile(join(dir.path, 'missing'))).toBeUndefined();
   });
 
+  it('names a file it cannot read (a folder here) in one line', () => {
+    writeFile(dir.path, '.env.local/inside', '');
+    expect(() => readEnvFile(join(dir.path, '.env.local'), '.env.local')).toThrow(
+      new EnvFileError('.env.local cannot be read (EISDIR) — make it a readable file or remove it'),
+    );
+  });
+
   it('refuses a NUL byte, naming the file, the line and the variable but never the value', () => {
     writeFile(dir.path, '.env.local', 'GOOD=fine\n# comment\nAPI_TOKEN=abc\0def-hidden-part\nLATER=x\n');
     const read = () => readEnvFile(join(dir.path, '.env.local'), '.env.local');

@@ -18,8 +18,9 @@ export function readEnvFile(path: string, shownAs = path): Record<string, string
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new EnvFileError(`${shownAs} cannot be read (${code ?? (error as Error).message}) — make it a readable file or remove it`);
   }
   const values = parseEnv(text) as Record<string, string>;
   const nul = text.indexOf('\0');
