@@ -1,11 +1,88 @@
 import { spawn } from 'node:child_process';
-import { freePort, getJson, processAlive, tempDir, waitFor, writeService } from '../../testing/fixtures.ts';
+import { freePort, getJson, processAlive, tempDir, waitFor, writeFile, writeService } from '../../testing/fixtures.ts';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { ManagedProcess, retryDelayMs, standbyArgs, type ProcessEvent } from './managed-process.ts';
+import { ManagedProcess, retryDelayMs, STABLE_AFTER_MS, standbyArgs, type ProcessEvent, type SupervisorClock } from './managed-process.ts';
 
 describe('retryDelayMs', () => {
   it('doubles from 1 s and stops at 30 s', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 20].map(retryDelayMs)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+  });
+});
+
+/**
+ * Backoff with real processes and an injected clock: the retry timer records the delay it was asked
+ * for and fires at once, so the sequence of delays is checked without waiting for it.
+ */
+describe('ManagedProcess crash backoff (real processes, injected clock)', () => {
+  let workspace: ReturnType<typeof tempDir>;
+  let managed: ManagedProcess | undefined;
+  afterEach(async () => {
+    await managed?.close();
+    managed = undefined;
+    workspace.remove();
+  });
+
+  async function crashLoop(withHealth: boolean, crashes: number, onHealthy: (count: number, clock: { offset: number }) => void = () => undefined) {
+    workspace = tempDir('loa-backoff-');
+    const port = await freePort();
+    // Healthy (listening, or at once without a health check), then dead 150 ms later: a crash right after a good start.
+    writeFile(
+      workspace.path,
+      'flaky.mjs',
+      "import { createServer } from 'node:http';\n" +
+        "createServer((q, r) => r.end('{\"ok\":true}')).listen(Number(process.env.PORT), '127.0.0.1', () => setTimeout(() => process.exit(3), 150));\n",
+    );
+    const fake = { offset: 0 };
+    const delays: number[] = [];
+    const clock: SupervisorClock = {
+      now: () => Date.now() + fake.offset,
+      setTimeout: (callback, ms) => {
+        delays.push(ms);
+        return setTimeout(callback, 0);
+      },
+      clearTimeout: (timer) => clearTimeout(timer),
+    };
+    const events: ProcessEvent[] = [];
+    managed = new ManagedProcess(
+      {
+        name: 'flaky',
+        command: process.execPath,
+        args: ['flaky.mjs'],
+        cwd: workspace.path,
+        env: { ...process.env, PORT: String(port) },
+        health: withHealth ? { http: `http://127.0.0.1:${port}/` } : undefined,
+        startTimeoutMs: 10_000,
+        graceMs: 1000,
+      },
+      {
+        onLine: () => undefined,
+        onEvent: (event) => {
+          events.push(event);
+          if (event.type === 'healthy') onHealthy(events.filter((e) => e.type === 'healthy').length, fake);
+        },
+      },
+      clock,
+    );
+    managed.requestRestart(['start']);
+    await waitFor(`${crashes} crashes`, () => events.filter((e) => e.type !== 'healthy').length >= crashes, 30_000);
+    await managed.close();
+    managed = undefined;
+    return events.filter((e) => e.type !== 'healthy').map((e) => (e as { retryInMs: number }).retryInMs);
+  }
+
+  it.each([
+    ['passes its health check', true],
+    ['has no health check', false],
+  ])('a process that dies right after it %s backs off 1 s, 2 s, 4 s, 8 s (the count used to reset on every start)', async (_, withHealth) => {
+    expect(await crashLoop(withHealth, 4)).toEqual([1000, 2000, 4000, 8000]);
+  });
+
+  it(`forgets past failures once a start has stayed up ${STABLE_AFTER_MS / 1000} s`, async () => {
+    // The third start runs "10 s" (the injected clock jumps) before it dies: back to 1 s.
+    const delays = await crashLoop(true, 4, (count, clock) => {
+      if (count === 3) clock.offset += STABLE_AFTER_MS;
+    });
+    expect(delays).toEqual([1000, 2000, 1000, 2000]);
   });
 });
 

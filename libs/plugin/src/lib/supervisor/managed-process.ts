@@ -175,6 +175,8 @@ export class ManagedProcess {
   /** A generation that ran long enough after becoming healthy proves the program works: forget past failures. */
   private noteEnd(generation: Generation): void {
     if (generation.healthyAt !== undefined && this.clock.now() - generation.healthyAt >= STABLE_AFTER_MS) this.failures = 0;
+    // Once per generation: a crashed one is stopped again by the next start, which must not count it twice.
+    generation.healthyAt = undefined;
   }
 
   private fail(reasons: string[], why: string): void {
