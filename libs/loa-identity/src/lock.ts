@@ -9,7 +9,11 @@ export interface LockHolder {
   /** Set once the holder serves HTTP, so a helper (regenerate-soul.ts) can ask it instead of writing itself. */
   port?: number;
   host?: string;
+  /** Who holds it: the service, or a short-lived helper (regenerate-soul.ts) that a starting service waits for. */
+  role?: LockRole;
 }
+
+export type LockRole = 'loa-identity' | 'regenerate-soul';
 
 export const LOCK_FILE = 'identity.lock';
 
@@ -19,7 +23,7 @@ export class DataDirLockedError extends Error {
 
   constructor(dataDir: string, holder: LockHolder) {
     super(
-      `data dir ${dataDir} is in use by loa-identity pid ${holder.pid} (lock ${join(dataDir, LOCK_FILE)}) — ` +
+      `data dir ${dataDir} is in use by ${holder.role ?? 'loa-identity'} pid ${holder.pid} (lock ${join(dataDir, LOCK_FILE)}) — ` +
         'stop that process first, or give this one its own LOA_DATA_DIR',
     );
     this.name = 'DataDirLockedError';
@@ -28,20 +32,26 @@ export class DataDirLockedError extends Error {
   }
 }
 
+const HELPER_WAIT_MS = 3_000;
+const HELPER_POLL_MS = 20;
+
 /** Locks held by this process, so a second open in the same process is refused like one from another process. */
 const heldHere = new Set<string>();
 let exitHookInstalled = false;
 
-function procStart(pid: number): string | undefined {
+/** Linux /proc/<pid>/stat: the state (field 3) and the start time (field 22); undefined elsewhere. */
+function procStat(pid: number): { state: string; start: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses; fields resume after the last ')'.
-    // starttime is field 22, the 20th after it.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], start: fields[19] };
   } catch {
     return undefined;
   }
 }
+
+const procStart = (pid: number) => procStat(pid)?.start;
 
 function readHolder(path: string): LockHolder | null {
   let text: string;
@@ -68,8 +78,10 @@ function isAlive(path: string, holder: LockHolder): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const current = procStart(holder.pid);
-  return !(holder.procStart && current && current !== holder.procStart);
+  const current = procStat(holder.pid);
+  // A zombie has exited (its parent has not reaped it yet); a different start time is a reused pid.
+  if (current?.state === 'Z') return false;
+  return !(holder.procStart && current && current.start !== holder.procStart);
 }
 
 /** The live process holding dataDir, or null when the dir is free (no lock, or a stale one). */
@@ -90,16 +102,20 @@ export class DataDirLock {
   private released = false;
   private holder: LockHolder;
 
-  private constructor(dataDir: string, path: string) {
+  private constructor(dataDir: string, path: string, role: LockRole) {
     this.dataDir = dataDir;
     this.path = path;
-    this.holder = { pid: process.pid, procStart: procStart(process.pid) };
+    this.holder = { pid: process.pid, procStart: procStart(process.pid), role };
   }
 
-  static acquire(dataDir: string): DataDirLock {
-    const lock = new DataDirLock(dataDir, join(dataDir, LOCK_FILE));
-    // Bounded: each round either takes the lock, reports a live holder, or removes one stale lock.
-    for (let attempt = 0; attempt < 5; attempt += 1) {
+  static acquire(dataDir: string, role: LockRole = 'loa-identity'): DataDirLock {
+    const lock = new DataDirLock(dataDir, join(dataDir, LOCK_FILE), role);
+    // A helper holds the dir for milliseconds (one SOUL.md write and one record); an identity
+    // restarted by the dev loop at that moment waits for it rather than failing its start.
+    const helperDeadline = Date.now() + HELPER_WAIT_MS;
+    // Bounded: each round takes the lock, reports a live holder, removes one stale lock, or waits a
+    // little for a helper until its deadline.
+    for (let attempt = 0; attempt < 5 + HELPER_WAIT_MS / HELPER_POLL_MS; attempt += 1) {
       if (lock.tryCreate()) {
         heldHere.add(lock.path);
         installExitHook();
@@ -107,7 +123,11 @@ export class DataDirLock {
       }
       const holder = readHolder(lock.path);
       if (holder === null) continue;
-      if (isAlive(lock.path, holder)) throw new DataDirLockedError(dataDir, holder);
+      if (isAlive(lock.path, holder)) {
+        if (holder.role !== 'regenerate-soul' || Date.now() > helperDeadline) throw new DataDirLockedError(dataDir, holder);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, HELPER_POLL_MS);
+        continue;
+      }
       try {
         unlinkSync(lock.path);
       } catch (error) {

@@ -12,7 +12,7 @@ import { WriteAheadLog } from './wal.ts';
 const WAIT_FOR_HOLDER_MS = 10_000;
 
 function regenerateHere(config: IdentityConfig): string {
-  const wal = new WriteAheadLog(config.dataDir);
+  const wal = new WriteAheadLog(config.dataDir, { role: 'regenerate-soul' });
   try {
     wal.replay();
     const soul = regenerateSoul(config.grimoiresDir, config.workspaceDir);

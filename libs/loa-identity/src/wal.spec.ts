@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +146,20 @@ describe('WriteAheadLog', () => {
       wal.replay();
       expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
       wal.close();
+    }
+  });
+
+  it('waits for a regenerate-soul helper that holds the dir (for milliseconds) instead of failing the start', async () => {
+    const helper = spawn('sleep', ['0.3']);
+    const exited = new Promise((resolvePromise) => helper.once('exit', resolvePromise));
+    try {
+      writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: helper.pid, role: 'regenerate-soul' }));
+      const wal = new WriteAheadLog(dir);
+      wal.replay();
+      wal.close();
+    } finally {
+      helper.kill('SIGKILL');
+      await exited;
     }
   });
 });

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeLines, encodeRecord } from '../../../.claude/lib/persistence/jsonl.ts';
-import { DataDirLock } from './lock.ts';
+import { DataDirLock, type LockRole } from './lock.ts';
 
 export interface WalRecord {
   seq: number;
@@ -44,9 +44,11 @@ export class WriteAheadLog {
   private lock: DataDirLock | null = null;
   private failureReason: string | null = null;
   private readonly write: WriteFn;
+  private readonly role: LockRole;
 
-  constructor(dataDir: string, options: { fileName?: string; write?: WriteFn } = {}) {
+  constructor(dataDir: string, options: { fileName?: string; write?: WriteFn; role?: LockRole } = {}) {
     this.dataDir = dataDir;
+    this.role = options.role ?? 'loa-identity';
     this.path = join(dataDir, options.fileName ?? 'identity.wal');
     this.write = options.write ?? ((fd, buffer, offset, length) => writeSync(fd, buffer, offset, length));
     mkdirSync(dataDir, { recursive: true });
@@ -58,7 +60,7 @@ export class WriteAheadLog {
    */
   replay(): ReplayResult {
     if (this.fd !== null) throw new Error('WriteAheadLog.replay called twice');
-    this.lock = DataDirLock.acquire(this.dataDir);
+    this.lock = DataDirLock.acquire(this.dataDir, this.role);
     try {
       let bytes = Buffer.alloc(0);
       try {
