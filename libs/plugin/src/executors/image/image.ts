@@ -1,7 +1,9 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { detectDocker } from '../../lib/docker/compose.ts';
 import { DockerImages, progressMode, sizeReport } from '../../lib/image/docker-images.ts';
+import { OptionsError, validateOptions } from '../../lib/schema/validate.ts';
 import type { ImageExecutorSchema } from './schema.d.ts';
+import schema from './schema.json' with { type: 'json' };
 
 export interface ImageRunContext {
   root: string;
@@ -41,8 +43,16 @@ async function resolveBase(images: DockerImages, options: ImageExecutorSchema, p
   return options.fallbackTag;
 }
 
-export async function buildImage(options: ImageExecutorSchema, context: ImageRunContext): Promise<number> {
+export async function buildImage(rawOptions: Partial<ImageExecutorSchema>, context: ImageRunContext): Promise<number> {
   const say = (line: string) => context.print(`[loa] ${line}`);
+  let options: ImageExecutorSchema;
+  try {
+    options = validateOptions<ImageExecutorSchema>(schema, rawOptions);
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    for (const problem of error.problems) say(`ERROR: ${problem}`);
+    return 1;
+  }
   const found = await detectDocker(context.env, context.root, 'then run this again');
   if (typeof found === 'string') {
     say(`ERROR: ${found}`);

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import which from 'which';
 import { parse } from 'yaml';
 import { runCommand } from '../exec/exec.ts';
+import { RuntimeError } from '../runtime/runtime.ts';
 
 /** How to call Compose here: the v2 plugin (`docker compose`) or v1 (`docker-compose`). */
 export interface ComposeCli {
@@ -68,11 +69,27 @@ export interface ComposeConfig {
   volumes?: Record<string, { name?: string } | null>;
 }
 
-/** The merged configuration of every compose file, as Compose itself resolves it (JSON is YAML too). */
+/**
+ * The merged configuration of every compose file, as Compose itself resolves it (JSON is YAML too).
+ * A file Compose rejects is a RuntimeError of one line, with Compose's own reason.
+ */
 export async function composeConfig(target: ComposeTarget, env: NodeJS.ProcessEnv): Promise<ComposeConfig> {
-  const result = await runCommand(target.cli.command, composeArgs(target, ['config']), { cwd: target.root, env, timeoutMs: 30_000 });
-  if (result.exitCode !== 0) throw new Error(`docker compose config failed (exit ${result.exitCode}) — check ${target.files.join(', ')}`);
-  return parse(result.stdout) as ComposeConfig;
+  const errors: string[] = [];
+  const result = await runCommand(target.cli.command, composeArgs(target, ['config']), {
+    cwd: target.root,
+    env,
+    timeoutMs: 30_000,
+    onLine: (line, stream) => void (stream === 'stderr' && line.trim() && errors.push(line.trim())),
+  });
+  if (result.exitCode !== 0) {
+    const reason = errors.at(-1) ?? result.spawnError ?? (result.timedOut ? 'timed out after 30 s' : 'no message');
+    throw new RuntimeError(`docker compose config failed (exit ${result.exitCode}): ${reason} — fix ${target.files.join(', ')}`);
+  }
+  try {
+    return parse(result.stdout) as ComposeConfig;
+  } catch (error) {
+    throw new RuntimeError(`docker compose config printed something that is not YAML (${(error as Error).message.split('\n')[0]}) — check the Compose version (docker compose version)`);
+  }
 }
 
 /** The real names of the named volumes (`name:` wins over the key). */

@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { runDev } from '../../executors/dev/dev.ts';
 import { devOptions } from '../../testing/dev-options.ts';
 import { tempDir, writeFile } from '../../testing/fixtures.ts';
 import { nativeRuntime } from './native.ts';
@@ -31,5 +33,84 @@ describe('native runtime actions', () => {
 
   it.each(['shell', 'logs', 'build'] as const)('%s needs the docker runtime, and says how to get it', async (action) => {
     await expect(nativeRuntime.run({ ...defaults, action }, context())).rejects.toThrow(new RuntimeError(`action "${action}" needs the docker runtime — run it with --runtime=docker`));
+  });
+});
+
+describe('native clean never removes what is not the data dir', () => {
+  let parent: ReturnType<typeof tempDir>;
+  let root: string;
+  let outside: string;
+  let lines: string[];
+  const context = () => ({ root, env: {}, print: (line: string) => lines.push(line) });
+  /** Every file and folder under the parent (workspace, .git, the folder beside it), to prove nothing went. */
+  const everything = (dir = parent.path): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      return [relative(parent.path, path), ...(entry.isDirectory() ? everything(path) : [])];
+    });
+
+  beforeEach(() => {
+    parent = tempDir('loa-clean-');
+    root = join(parent.path, 'workspace');
+    outside = join(parent.path, 'elsewhere');
+    writeFile(root, 'libs/app/main.ts', 'export {};\n');
+    writeFile(root, '.loa/data/identity.wal', '{}\n');
+    writeFile(root, '.gitignore', '.loa/\n');
+    writeFile(outside, 'precious.txt', 'not ours\n');
+    for (const args of [['init', '-q'], ['add', '-A'], ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init']]) {
+      expect(spawnSync('git', args, { cwd: root }).status).toBe(0);
+    }
+    lines = [];
+  });
+  afterEach(() => {
+    chmodSync(parent.path, 0o700);
+    parent.remove();
+  });
+
+  const clean = (dataDir: string, force = false) => runDev({ ...devOptions(), runtime: 'native', action: 'clean', dataDir, force }, context());
+
+  it.each([
+    ['', /^\[loa\] ERROR: dataDir is empty \(an unset LOA_DATA_DIR\?\): clean would have removed the whole workspace .*workspace, \.git included — nothing removed; set dataDir/],
+    ['.', /^\[loa\] ERROR: dataDir "\." is the workspace root \(.*workspace\): clean would have removed .*workspace and everything in it, \.git included — nothing removed/],
+    ['libs/..', /is the workspace root/],
+    ['..', /^\[loa\] ERROR: dataDir "\.\." is an ancestor of the workspace/],
+    ['../elsewhere', /^\[loa\] ERROR: dataDir "\.\.\/elsewhere" is outside the workspace: clean would have removed .*elsewhere — nothing removed; .*or pass --force/],
+    ['libs', /^\[loa\] ERROR: dataDir "libs" holds 1 file\(s\) tracked by git \(libs\/app\/main\.ts\): clean would have removed them — nothing removed/],
+  ])('refuses dataDir %j, says what would have been removed, exits 1 and removes nothing', async (dataDir, message) => {
+    const before = everything();
+    expect(await clean(dataDir)).toBe(1);
+    expect(lines.at(-1)).toMatch(message);
+    expect(everything()).toEqual(before);
+  });
+
+  it('refuses the workspace root or an ancestor even with --force', async () => {
+    const before = everything();
+    for (const dataDir of ['', '.', '..', parent.path]) expect(await clean(dataDir, true)).toBe(1);
+    expect(everything()).toEqual(before);
+  });
+
+  it('refuses a data dir that leads outside through a symlink (the dir itself or a parent)', async () => {
+    symlinkSync(outside, join(root, '.loa/linked'));
+    mkdirSync(join(outside, 'data'));
+    symlinkSync(outside, join(root, 'via'));
+    const before = everything();
+    expect(await clean('.loa/linked')).toBe(1);
+    expect(lines.at(-1)).toMatch(/leads outside the workspace through a symlink: clean would have removed .*elsewhere — nothing removed; remove the link, or pass --force/);
+    expect(await clean('via/data')).toBe(1);
+    expect(lines.at(-1)).toMatch(/leads outside the workspace through a symlink: clean would have removed .*elsewhere\/data/);
+    expect(everything()).toEqual(before);
+  });
+
+  it('removes a folder outside the workspace only with --force', async () => {
+    expect(await clean(outside, true)).toBe(0);
+    expect(existsSync(outside)).toBe(false);
+    expect(existsSync(join(root, '.git'))).toBe(true);
+  });
+
+  it('removes the real data dir, and says so when there is nothing to remove', async () => {
+    expect(await clean('.loa/data')).toBe(0);
+    expect(existsSync(join(root, '.loa/data'))).toBe(false);
+    expect(await clean('.loa/data')).toBe(0);
+    expect(lines.at(-1)).toBe('[loa] nothing to remove: .loa/data does not exist');
   });
 });
