@@ -1,5 +1,5 @@
 import { chooseRuntime, RuntimeError, type DevRuntime, type RuntimeContext } from '../../lib/runtime/runtime.ts';
-import { runDev, runtimes } from './dev.ts';
+import { exitCodeUnderNx, runDev, runtimes } from './dev.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { devOptions } from '../../testing/dev-options.ts';
@@ -66,5 +66,23 @@ describe('runDev', () => {
     expect(schema.continuous).toBeUndefined();
     for (const [name, property] of Object.entries(schema.properties)) expect([name, typeof (property as { description?: string }).description]).toEqual([name, 'string']);
     expect(Object.keys(runtimes).sort()).toEqual(['docker', 'native']);
+  });
+
+  it('apps/loa marks continuous exactly the dev targets that run until stopped', () => {
+    const project = JSON.parse(readFileSync(join(__dirname, '../../../../../apps/loa/project.json'), 'utf8'));
+    const devTargets = Object.entries(project.targets as Record<string, { executor: string; continuous?: boolean }>).filter(([, t]) => t.executor === '@loa/plugin:dev');
+    expect(Object.fromEntries(devTargets.map(([name, t]) => [name, t.continuous ?? false]))).toEqual({
+      dev: true,
+      'dev-build': true,
+      'dev-logs': true,
+      'dev-shell': false,
+      'dev-down': false,
+      'dev-clean': false,
+    });
+  });
+
+  it('a failure of a continuous target leaves with a code Nx does not report as success; stops and one-shot targets keep theirs', () => {
+    expect([exitCodeUnderNx(1, true), exitCodeUnderNx(2, true), exitCodeUnderNx(130, true), exitCodeUnderNx(143, true), exitCodeUnderNx(0, true)]).toEqual([131, 131, 130, 143, 0]);
+    expect(exitCodeUnderNx(1, false)).toBe(1);
   });
 });

@@ -19,7 +19,7 @@ export interface DevExecutorSchema {
   composeFiles: string[];
   service: string;
   projectName?: string;
-  env?: Record<string, string>;
+  env: Record<string, string>;
   processes: DevProcessOption[];
   rules: ReloadRule[];
   envFile: string;
