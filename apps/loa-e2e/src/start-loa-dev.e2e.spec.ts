@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { processAlive } from '../../../libs/plugin/src/lib/supervisor/process-group.ts';
+import { processAlive } from '../../../libs/plugin/src/testing/fixtures.ts';
 
 /**
  * start-loa-dev.sh's last fallback, on the host: with no engine and no reload it still runs identity,

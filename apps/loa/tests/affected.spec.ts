@@ -6,7 +6,7 @@ import { copyTrackedFiles } from '../../../tools/testing/workspace-copy.ts';
 /**
  * `nx affected -t deploy` replaces the seed's path filters. On scripted git history in a copy of this
  * workspace: loa is affected by the deployment's own files, the identity code, grimoires and .claude;
- * not by the plugin, tools, docs, the README or the dev-only compose file.
+ * not by the plugin, tools, these checks, the workflows, docs, the README or the dev-only compose file.
  */
 const REPO = resolve(__dirname, '../../..');
 let dir: string;
@@ -30,13 +30,14 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function affectedBy(file: string): string[] {
+/** The projects `nx show projects --affected` lists for a commit that changes `file`: with a deploy target, or all. */
+function affectedBy(file: string, target: 'deploy' | 'any' = 'deploy'): string[] {
   git('checkout', '-q', '--detach', base);
-  appendFileSync(join(dir, file), file.endsWith('.json') ? '' : '\n// changed\n');
+  appendFileSync(join(dir, file), file.endsWith('.json') ? '' : file.endsWith('.yml') ? '\n# changed\n' : '\n// changed\n');
   if (file.endsWith('.json')) writeFileSync(join(dir, file), `${JSON.stringify({ ...JSON.parse(require('node:fs').readFileSync(join(dir, file), 'utf8')), $comment: 'changed' }, null, 2)}\n`);
   git('commit', '-qam', `change ${file}`);
-  const output = run(join(REPO, 'node_modules/.bin/nx'), ['show', 'projects', '--affected', '-t', 'deploy', `--base=${base}`, '--head=HEAD']);
-  return output.split('\n').filter(Boolean);
+  const output = run(join(REPO, 'node_modules/.bin/nx'), ['show', 'projects', '--affected', ...(target === 'deploy' ? ['-t', 'deploy'] : []), `--base=${base}`, '--head=HEAD']);
+  return output.split('\n').filter(Boolean).sort();
 }
 
 describe('nx affected -t deploy', () => {
@@ -55,10 +56,22 @@ describe('nx affected -t deploy', () => {
     'libs/plugin/src/lib/exec/exec.ts',
     'tools/bench/reload/run.ts',
     'tools/docker/offline-base.sh',
+    'tools/testing/workspace-copy.ts',
+    'apps/loa/tests/workflows.spec.ts',
+    '.github/workflows/ci.yml',
+    'eslint.config.mjs',
     'README.md',
     'docker-compose.dev.yml',
   ])('deploys nothing when only %s changes', (file) => {
     expect(affectedBy(file)).toEqual([]);
+  });
+
+  it('a change to tools/ re-runs what uses it (the e2e suite, these checks), and not the deployment', () => {
+    expect(affectedBy('tools/testing/workspace-copy.ts', 'any')).toEqual(['loa-checks', 'loa-e2e', 'tools']);
+  });
+
+  it('a change to a workflow re-runs the checks that lint it', () => {
+    expect(affectedBy('.github/workflows/cloudflare-deploy.yml', 'any')).toEqual(['github-workflows', 'loa-checks']);
   });
 
   it('deploys loa when nx.json changes (it makes every project affected)', () => {

@@ -89,8 +89,8 @@ async function measureReload(mode: 'engine' | 'entr'): Promise<{ startMs: number
 async function main() {
   console.log(`docker benchmark: ${EDITS} edits per mode (+${WARMUP} warm-up), ${new Date().toISOString()}\n`);
   const copy = copyWorkspace(REPO, { envLocal: 'ANTHROPIC_API_KEY=bench\n' });
-  let overhead = '';
-  let cachedRebuildMs = 0;
+  let overhead: string;
+  let cachedRebuildMs: number;
   try {
     const first = timed(NX, ['run', 'loa:image:ci'], copy.dir, env(copy));
     overhead = /\[loa\] (loa-dev:local: .*budget \d+ MB)/.exec(first.output)?.[1] ?? 'size line not found';
