@@ -12,7 +12,8 @@ const git = (...args: string[]) => spawnSync('git', args, { cwd: REPO, encoding:
 describe('repository hygiene', () => {
   it('tracks nothing under a .wrangler folder, and git ignores one anywhere', () => {
     expect(git('ls-files', '--', '*.wrangler/*', '.wrangler').stdout).toBe('');
-    for (const path of ['apps/loa/cloudflare/.wrangler/state/v3/do/x.sqlite', '.wrangler/tmp/bundle.js']) {
+    // .dev.vars is where `wrangler dev` reads local secrets from.
+    for (const path of ['apps/loa/cloudflare/.wrangler/state/v3/do/x.sqlite', '.wrangler/tmp/bundle.js', 'apps/loa/cloudflare/.dev.vars']) {
       expect({ path, ignored: git('check-ignore', '--no-index', '-q', path).status === 0 }).toEqual({ path, ignored: true });
     }
   });
@@ -21,5 +22,6 @@ describe('repository hygiene', () => {
     // .dockerignore patterns are anchored at the context root: the state lives in apps/loa/cloudflare.
     const patterns = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
     expect(patterns.some((p) => ['**/.wrangler', '**/.wrangler/'].includes(p))).toBe(true);
+    expect(patterns).toContain('**/.dev.vars*');
   });
 });
