@@ -45,6 +45,8 @@ export default [
       ...boundaries(),
       // `!` marks what a guard or the test itself has just established; tsc --strict checks the rest.
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // A leading underscore marks a binding kept on purpose (a positional parameter, a destructured rest).
+      '@typescript-eslint/no-unused-vars': ['warn', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
   },
   {

@@ -3,7 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tools/ci/ensure-shellcheck.sh
-mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
+# Tracked scripts; outside a git checkout (an exported tree, a workspace copy), every script on disk.
+mapfile -t scripts < <(git ls-files '*.sh' .ci/run 2>/dev/null ||
+  find . \( -name node_modules -o -name .git -o -name tmp -o -name dist \) -prune -o \( -name '*.sh' -o -path ./.ci/run \) -type f -print | sed 's#^\./##' | sort)
+if [ "${#scripts[@]}" -eq 0 ]; then
+  echo "shell: no scripts found" >&2
+  exit 1
+fi
 status=0
 for script in "${scripts[@]}"; do
   if grep -q $'\r' "$script"; then
