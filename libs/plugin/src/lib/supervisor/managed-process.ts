@@ -284,7 +284,6 @@ export class ManagedProcess {
   private async waitHealthy(generation: Generation): Promise<{ healthy: boolean; detail: string }> {
     const deadline = Date.now() + this.spec.startTimeoutMs;
     let wait = 5;
-    let last = 'no answer yet';
     while (!this.closed) {
       if (generation.exited) {
         await this.lastWords(generation);
@@ -293,8 +292,7 @@ export class ManagedProcess {
       if (!this.spec.health) return { healthy: true, detail: 'started (no health check)' };
       const result = await probe(this.spec.health, 1000);
       if (result.healthy && !generation.exited) return result;
-      last = result.detail;
-      if (Date.now() >= deadline) return { healthy: false, detail: `not healthy within ${this.spec.startTimeoutMs / 1000} s (last: ${last})` };
+      if (Date.now() >= deadline) return { healthy: false, detail: `not healthy within ${this.spec.startTimeoutMs / 1000} s (last: ${result.detail})` };
       await delay(wait);
       wait = Math.min(wait * 1.5, 100);
     }
