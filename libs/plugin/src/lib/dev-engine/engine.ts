@@ -109,6 +109,7 @@ export class DevEngine {
       },
       (files) => void this.onChanges(files),
       (error) => this.say(`watch error: ${describeWatchError(error as NodeJS.ErrnoException)}`),
+      (notice) => this.say(`watch: ${notice}`),
     );
     const watching = this.watcher.start();
     for (const process of this.processes) process.requestRestart(['start']);
