@@ -6,7 +6,8 @@ import { copyTrackedFiles } from '../../../tools/testing/workspace-copy.ts';
 /**
  * `nx run-many -t lint` (in npm test and CI) lints every project with code, and the module-boundary
  * rule does fail: on a copy of this workspace, a dependency the tags forbid and an undeclared relative
- * import across projects each make lint exit non-zero with the rule's message.
+ * import across projects each make lint exit non-zero with the rule's message. (That the workspace
+ * itself passes is `nx run-many -t lint`, in npm test and CI.)
  */
 const REPO = resolve(__dirname, '../../..');
 const NX = join(REPO, 'node_modules/.bin/nx');
@@ -49,10 +50,5 @@ describe('lint', () => {
     } finally {
       rmSync(join(dir, 'apps/loa/cloudflare/src/forbidden.ts'));
     }
-  });
-
-  it('passes on the workspace as it is', () => {
-    const { status, output } = nx(['run-many', '-t', 'lint', '--outputStyle=stream']);
-    expect({ status, output: status === 0 ? '' : output.slice(-3000) }).toEqual({ status: 0, output: '' });
   });
 });
