@@ -21,14 +21,14 @@ describe('BatchingWatcher (real file system events)', () => {
     workspace.remove();
   });
 
-  async function watch(overrides: { usePolling?: boolean } = {}) {
+  async function watch(overrides: { usePolling?: boolean; debounceMs?: number } = {}) {
     watcher = new BatchingWatcher(
       {
         root: workspace.path,
         paths: ['src', 'data'],
         ignorePaths: [`${workspace.path}/data`],
         ignoreNames: ['node_modules'],
-        debounceMs: 30,
+        debounceMs: overrides.debounceMs ?? 30,
         burstDebounceMs: 200,
         usePolling: overrides.usePolling ?? false,
         pollIntervalMs: 50,
@@ -55,6 +55,18 @@ describe('BatchingWatcher (real file system events)', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(batches).toHaveLength(1);
     expect(batches[0]).toHaveLength(300);
+  });
+
+  it('puts a new folder\'s files in the batch of the save beside them, however long chokidar takes to scan it', async () => {
+    // A 1 ms quiet window: the time chokidar needs to scan a new folder (more under load) used to
+    // end the batch early, so the save restarted once and the folder's files a second time.
+    await watch({ debounceMs: 1 });
+    writeFile(workspace.path, 'src/a.ts', 'saved');
+    for (let i = 0; i < 500; i += 1) writeFile(workspace.path, `src/gen/deep/f${i}.ts`, String(i));
+    await waitFor('batch', () => batches.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toHaveLength(501);
   });
 
   it('ignores node_modules and the data folder', async () => {
