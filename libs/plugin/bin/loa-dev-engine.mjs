@@ -33,7 +33,8 @@ function bundleTime() {
   }
 }
 
-if (bundleTime() < newestSource(src)) {
+// This file holds the build options: a change to it rebuilds too.
+if (bundleTime() < Math.max(newestSource(src), statSync(fileURLToPath(import.meta.url)).mtimeMs)) {
   mkdirSync(outDir, { recursive: true });
   const { build } = await import('esbuild');
   await build({
@@ -46,6 +47,9 @@ if (bundleTime() < newestSource(src)) {
     format: 'esm',
     target: 'node22',
     logLevel: 'warning',
+    // ESM builds first: jsonc-parser's UMD main requires its own files by computed paths, which a
+    // bundle cannot resolve ("Cannot find module './impl/format'").
+    mainFields: ['module', 'main'],
     // CommonJS dependencies (execa, which) call require(); give the ESM bundle one.
     banner: { js: "import { createRequire as __loaCreateRequire } from 'node:module'; const require = __loaCreateRequire(import.meta.url);" },
   });

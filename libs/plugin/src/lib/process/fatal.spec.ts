@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, getJson, processAlive, selfSignedCert, tempDir, waitFor, writeFile, writeService } from '../../testing/fixtures.ts';
 import { isPortFree } from '../probe/health-probe.ts';
 import { describeFatal } from './fatal.ts';
 
 const CLI = join(__dirname, '../dev-engine/cli.ts');
+const BIN = join(__dirname, '../../../bin/loa-dev-engine.mjs');
 
 /**
  * The engine dies of an error: its process groups (detached, so the kernel does not take them down
@@ -85,16 +87,45 @@ describe('dev engine CLI: a fatal error leaves no process behind', () => {
     expect(stderr).not.toMatch(/^\s+at /m);
   }
 
-  it('EPIPE on stdout (`loa-dev-engine … | head -2`): stops every group, one line on stderr, exit 1', async () => {
+  it('EPIPE on stdout (`loa-dev-engine.mjs … | head -2`, the bundled engine): stops every group, one line on stderr, exit 1', async () => {
     const port = await freePort();
     writeService(workspace.path, 'identity', 'v1');
-    writeOptions(port, `http://127.0.0.1:${port}/health`);
-    const child = startCli();
-    const pid = await serviceRunning(`http://127.0.0.1:${port}/health`);
-    // The reader goes away, as `head` does after its lines; the engine's next line hits a closed pipe.
-    child.stdout!.destroy();
-    writeService(workspace.path, 'identity', 'v2');
-    await expectEverythingStopped(child, pid, port, /^\[loa\] ERROR: the engine's stdout was closed \(EPIPE.*every process it started was stopped — run it without that pipe/);
+    writeFile(
+      workspace.path,
+      'options.json',
+      JSON.stringify({
+        processes: [
+          {
+            name: 'identity',
+            command: 'sh',
+            args: ['-c', 'echo $$ > group.pid; node identity/service.mjs & echo $! > service.pid; wait'],
+            env: { NAME: 'identity', PORT: String(port) },
+            health: { http: `http://127.0.0.1:${port}/health` },
+          },
+        ],
+        rules: [{ match: ['identity/**'], restart: ['identity'] }],
+      }),
+    );
+    // The report's repro as it is: head takes two lines and exits; the engine's next line hits a closed pipe.
+    const child = spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" --options options.json --root . | head -2`], {
+      cwd: workspace.path,
+      detached: true,
+      // A bundle of its own: never race another test or the benchmark for dist/.
+      env: { ...process.env, LOA_ENGINE_BUNDLE_DIR: join(workspace.path, 'bundle') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    engine = child;
+    expect(await exitOf(child)).toBe(1);
+    expect(stdout.trim().split('\n')).toHaveLength(2);
+    const pids = ['group.pid', 'service.pid'].map((file) => Number(readFileSync(join(workspace.path, file), 'utf8')));
+    pidsSeen.push(...pids);
+    for (const pid of pids) expect(processAlive(pid)).toBe(false);
+    expect(await isPortFree('127.0.0.1', port)).toBe(true);
+    const errorLines = stderr.split('\n').filter(Boolean);
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatch(/^\[loa\] ERROR: the engine's stdout was closed \(EPIPE.*every process it started was stopped — run it without that pipe/);
   });
 
   it.each([
