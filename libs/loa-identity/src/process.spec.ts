@@ -164,4 +164,13 @@ describe('identity processes on one data dir', () => {
     // The partial record was cut off again: the log still ends on a record boundary.
     expect(readFileSync(join(root, 'data', 'identity.wal'), 'utf8')).toBe(wal);
   });
+
+  it('refuses a data dir it cannot use with one line naming it and the fix, and records nothing', async () => {
+    writeFileSync(join(root, 'data'), 'a file where the data dir should be');
+    const identity = node(MAIN);
+    expect(await exitOf(identity)).toBe(1);
+    expect(identity.output()).toBe(
+      `[identity] ERROR: data dir ${join(root, 'data')} is not usable (EEXIST on ${join(root, 'data')}) — make it a writable folder, or set LOA_DATA_DIR to one\n`,
+    );
+  });
 });

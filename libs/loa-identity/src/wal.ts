@@ -20,6 +20,17 @@ export interface ReplayResult {
 /** The one call the log's durability depends on, injectable so a test can make the disk write short. */
 export type WriteFn = (fd: number, buffer: Buffer, offset: number, length: number) => number;
 
+/** File-system failures that mean "this folder cannot hold a log", as opposed to bugs. */
+// EEXIST: mkdir found a file where the folder should be.
+const UNUSABLE_DIR = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ENOSPC', 'EDQUOT']);
+
+function unusableDataDir(dataDir: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (!code || !UNUSABLE_DIR.has(code)) return error;
+  const where = (error as NodeJS.ErrnoException).path ?? dataDir;
+  return new Error(`data dir ${dataDir} is not usable (${code} on ${where}) — make it a writable folder, or set LOA_DATA_DIR to one`);
+}
+
 export class WalFailedError extends Error {
   readonly reason: string;
 
@@ -51,7 +62,11 @@ export class WriteAheadLog {
     this.role = options.role ?? 'loa-identity';
     this.path = join(dataDir, options.fileName ?? 'identity.wal');
     this.write = options.write ?? ((fd, buffer, offset, length) => writeSync(fd, buffer, offset, length));
-    mkdirSync(dataDir, { recursive: true });
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (error) {
+      throw unusableDataDir(dataDir, error);
+    }
   }
 
   /**
@@ -60,8 +75,8 @@ export class WriteAheadLog {
    */
   replay(): ReplayResult {
     if (this.fd !== null) throw new Error('WriteAheadLog.replay called twice');
-    this.lock = DataDirLock.acquire(this.dataDir, this.role);
     try {
+      this.lock = DataDirLock.acquire(this.dataDir, this.role);
       let bytes = Buffer.alloc(0);
       try {
         bytes = readFileSync(this.path);
@@ -79,7 +94,7 @@ export class WriteAheadLog {
       return { records: decoded.records, tornTailDropped: decoded.tornTail, corruptLines: decoded.corruptLines };
     } catch (error) {
       this.close();
-      throw error;
+      throw unusableDataDir(this.dataDir, error);
     }
   }
 
