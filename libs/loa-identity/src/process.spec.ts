@@ -165,7 +165,7 @@ describe('identity processes on one data dir', () => {
     expect(readFileSync(join(root, 'data', 'identity.wal'), 'utf8')).toBe(wal);
   });
 
-  it('refuses a data dir it cannot use with one line naming it and the fix, and records nothing', async () => {
+  it('refuses a data dir it cannot use with one line naming it and the fix, and exits 1', async () => {
     writeFileSync(join(root, 'data'), 'a file where the data dir should be');
     const identity = node(MAIN);
     expect(await exitOf(identity)).toBe(1);
