@@ -15,6 +15,26 @@ IDENTITY=(node libs/loa-identity/src/main.ts)
 cd "$WORKSPACE" || exit 1
 
 log "starting development mode (BEAUVOIR_DEV_MODE=${BEAUVOIR_DEV_MODE:-not set})"
+
+# The gateway reads SOUL.md from its workspace: the folder identity writes it to, in every runtime.
+if [ -n "${LOA_WORKSPACE_DIR:-}" ]; then export OPENCLAW_WORKSPACE_DIR=$LOA_WORKSPACE_DIR; fi
+
+# The gateway binds beyond loopback here (the host reaches it through the published port), and openclaw
+# refuses that without a token: a new user's empty OPENCLAW_GATEWAY_TOKEN made it crash-loop. Without one,
+# generate a local-only token on the first start and keep it in the data volume (dev-clean removes it).
+# Never used in production: the Worker passes its own secret to start-loa.sh.
+if [ -z "${OPENCLAW_GATEWAY_TOKEN:-}${CLAWDBOT_GATEWAY_TOKEN:-}" ]; then
+  token_file=${LOA_DATA_DIR:-/data}/gateway-token
+  if [ ! -s "$token_file" ]; then
+    mkdir -p "$(dirname "$token_file")"
+    (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' > "$token_file")
+    log "OPENCLAW_GATEWAY_TOKEN not set: generated a local-only gateway token in $token_file"
+  else
+    log "OPENCLAW_GATEWAY_TOKEN not set: using the local-only gateway token in $token_file"
+  fi
+  OPENCLAW_GATEWAY_TOKEN=$(cat "$token_file")
+  export OPENCLAW_GATEWAY_TOKEN
+fi
 if [ "${BEAUVOIR_DEV_MODE:-0}" = "1" ]; then
   log "skipping recovery engine (dev mode)"
 fi
@@ -36,7 +56,7 @@ start_gateway() {
     log "gateway not installed: skipped"
     return 0
   fi
-  "$bin" gateway --port 18789 --bind "${LOA_GATEWAY_BIND:-lan}" --allow-unconfigured --verbose &
+  "$bin" gateway --port "${LOA_GATEWAY_PORT:-18789}" --bind "${LOA_GATEWAY_BIND:-lan}" --allow-unconfigured --verbose &
   log "gateway started ($bin, pid $!)"
 }
 
