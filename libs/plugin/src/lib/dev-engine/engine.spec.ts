@@ -149,6 +149,23 @@ describe('DevEngine (real processes)', () => {
     await waitFor('notice', () => lines.find((line) => line.includes('mounted live, nothing to restart — grimoires/loa/notes.md')));
   });
 
+  it('with no restart in the BEAUVOIR rule (the default), says after the regeneration that new sessions use it, and never after a failure', async () => {
+    const notify = 'persona updated: new gateway sessions use the new SOUL.md';
+    await start(options({ rules: [{ match: ['grimoires/loa/BEAUVOIR.md'], run: { command: 'node', args: ['soul.mjs'] }, restart: [], notify }] }));
+    const gatewayBefore = await served('gateway');
+    writeFile(workspace.path, 'grimoires/loa/BEAUVOIR.md', '# v2\n');
+    await waitFor('notice', () => lines.find((line) => line.includes(`${notify} — grimoires/loa/BEAUVOIR.md`)));
+    const noticeAt = lines.findIndex((line) => line.includes(notify));
+    expect(lines.indexOf('[run] soul regenerated')).toBeGreaterThanOrEqual(0);
+    expect(lines.indexOf('[run] soul regenerated')).toBeLessThan(noticeAt);
+    expect((await served('gateway'))!.pid).toBe(gatewayBefore!.pid);
+
+    writeFile(workspace.path, 'soul.mjs', 'process.exit(3);\n');
+    writeFile(workspace.path, 'grimoires/loa/BEAUVOIR.md', '# v3\n');
+    await waitFor('the failure', () => lines.find((line) => line.includes('node soul.mjs failed (exit 3)')));
+    expect(lines.filter((line) => line.includes(notify))).toHaveLength(1);
+  });
+
   it('brings a crashed process back with backoff, showing its last lines', async () => {
     await start();
     const before = await served('identity');

@@ -149,13 +149,15 @@ export class DevEngine {
     const plan = routeChanges(files, this.options.rules);
     for (const hit of plan.hits) {
       const { rule } = hit;
-      if (rule.notify) this.say(`${rule.notify} — ${describeFiles(hit.files)}`);
+      if (rule.notify && !rule.run) this.say(`${rule.notify} — ${describeFiles(hit.files)}`);
       if (rule.run) {
         const ok = await this.runRuleCommand(rule.run.command, rule.run.args ?? []);
         if (!ok) {
           if (rule.restart?.length) this.say(`not restarting ${rule.restart.join(', ')}: the command above failed — fix it and save again`);
           continue;
         }
+        // A rule's notice tells what its command did ("new sessions use the new persona"): only once it did.
+        if (rule.notify) this.say(`${rule.notify} — ${describeFiles(hit.files)}`);
       }
       for (const name of rule.restart ?? []) {
         const process = this.processes.find((p) => p.spec.name === name);
