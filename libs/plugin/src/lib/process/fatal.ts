@@ -26,10 +26,11 @@ export function onFatal(cleanup: FatalCleanup): () => void {
 export function describeFatal(error: unknown, origin: string): string {
   const err = error as NodeJS.ErrnoException | undefined;
   const code = err?.code;
-  if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') {
+  // EPIPE: a pipe's reader quit; EIO: the terminal went away; either way nothing can be printed any more.
+  if (origin === 'stdout' || origin === 'stderr' || code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') {
     const stream = origin === 'stderr' ? 'stderr' : 'stdout';
     return (
-      `the engine's ${stream} was closed (${code}: the program reading it exited, for example \`| head\`); every process it started was stopped — ` +
+      `the engine's ${stream} was closed (${code ?? 'closed'}: the program reading it exited, for example \`| head\`); every process it started was stopped — ` +
       'run it without that pipe, or into a reader that stays (| tee file)'
     );
   }
