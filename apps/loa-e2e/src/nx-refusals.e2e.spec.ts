@@ -24,9 +24,24 @@ function run(command: string, args: string[]): Promise<{ status: number | null; 
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  // If a refusal ever turned into a running dev loop, stop its whole tree and fail on the status.
-  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 120_000);
-  return new Promise((done) => child.once('close', (status) => (clearTimeout(timer), done({ status, output }))));
+  // If a refusal ever turned into a running dev loop: Ctrl+C, so the engine stops its process groups
+  // (SIGKILL would orphan them), then SIGKILL; the test then fails on the status.
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, name);
+    } catch {
+      /* already gone */
+    }
+  };
+  const timers = [setTimeout(() => signal('SIGINT'), 120_000), setTimeout(() => signal('SIGKILL'), 135_000)];
+  const finish = (result: { status: number | null; output: string }) => {
+    for (const timer of timers) clearTimeout(timer);
+    return result;
+  };
+  return new Promise((done) => {
+    child.once('error', (error) => done(finish({ status: null, output: `${output}${error.message}` })));
+    child.once('close', (status) => done(finish({ status, output })));
+  });
 }
 
 const npxNx = (...args: string[]) => run('npx', ['nx', ...args]);
