@@ -21,7 +21,8 @@ function lineAndColumn(text: string, offset: number): string {
  * but never guesses past a syntax error: every error is reported as `file:line:column: what`.
  */
 export function readJsonc(path: string, root = process.cwd()): unknown {
-  const shown = relative(root, path) || path;
+  const inRoot = relative(root, path);
+  const shown = inRoot && !inRoot.startsWith('..') ? inRoot : path;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
