@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
+import { validateOptions } from '../lib/schema/validate.ts';
 
 /**
  * Each executor's schema.json (what Nx and the validator read) against its schema.d.ts (the options type
@@ -112,5 +113,20 @@ describe('schema.json and schema.d.ts agree', () => {
       expect.stringMatching(/^DevExecutorSchema\.processes\[\]: schema has action, args, .*; TS has args, /),
       'DevExecutorSchema.debounceMs: schema type string, TS type number',
     ]);
+  });
+});
+
+describe("apps/loa's targets pass the validator", () => {
+  const project = JSON.parse(readFileSync(join(pluginRoot, '../../apps/loa/project.json'), 'utf8')) as {
+    targets: Record<string, { executor?: string; options?: object; configurations?: Record<string, object> }>;
+  };
+  const cases = Object.entries(project.targets)
+    .filter(([, target]) => target.executor?.startsWith('@loa/plugin:'))
+    .flatMap(([name, target]) => [undefined, ...Object.keys(target.configurations ?? {})].map((configuration) => [configuration ? `${name}:${configuration}` : name, target, configuration] as const));
+
+  it.each(cases)('%s', (_name, target, configuration) => {
+    const schema = JSON.parse(readFileSync(join(pluginRoot, executors[target.executor!.split(':')[1]].schema), 'utf8'));
+    const options = { ...target.options, ...(configuration ? target.configurations![configuration] : {}) };
+    expect(() => validateOptions(schema, options)).not.toThrow();
   });
 });
