@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, realpathSync, rmSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { accessSync, constants, existsSync, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RuntimeError } from './runtime.ts';
 
 /** `inner` is `outer` or inside it. */
@@ -16,18 +16,54 @@ function realPathOf(path: string): string {
   return resolve(realpathSync(existing), relative(existing, path));
 }
 
-/** Files git tracks under `path` (a data dir holds none); undefined when git cannot tell. */
-function trackedFiles(root: string, path: string): string[] | undefined {
-  const result = spawnSync('git', ['ls-files', '-z', '--', path], { cwd: root, encoding: 'utf8', timeout: 10_000 });
+/**
+ * Files git tracks under `path` (a data dir holds none), or with `untracked` the files it neither tracks
+ * nor ignores (new work not yet added; a data dir is ignored); undefined when git cannot tell.
+ */
+function gitFiles(root: string, path: string, untracked = false): string[] | undefined {
+  const args = untracked ? ['ls-files', '-z', '--others', '--exclude-standard', '--', path] : ['ls-files', '-z', '--', path];
+  const result = spawnSync('git', args, { cwd: root, encoding: 'utf8', timeout: 10_000 });
   if (result.status !== 0 || result.error) return undefined;
   return result.stdout.split('\0').filter(Boolean);
+}
+
+/** True when a component of `path` below `base` is `.git`: the repository's own folder or inside it. */
+function inGitDir(base: string, path: string): boolean {
+  return relative(base, path).split(sep).includes('.git');
+}
+
+/**
+ * The first `.git` (a nested repository, a submodule, a worktree) under `dir`, relative to it; symlinks
+ * are not followed. git does not list a nested repository's files, so the tracked-files check misses it.
+ */
+function nestedRepository(dir: string, budget = { entries: 20_000 }): string | undefined {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (--budget.entries < 0) return undefined;
+    if (entry.name === '.git') return '.git';
+    if (entry.isDirectory() && !entry.isSymbolicLink()) {
+      const found = nestedRepository(`${dir}${sep}${entry.name}`, budget);
+      if (found) return `${entry.name}/${found}`;
+    }
+  }
+  return undefined;
+}
+
+function listed(files: string[]): string {
+  return `${files.slice(0, 3).join(', ')}${files.length > 3 ? ', …' : ''}`;
 }
 
 /**
  * Where `clean` may delete: the resolved data dir, or a RuntimeError that says what would have been
  * removed and how to fix it. Never the workspace root or an ancestor of it (an empty `dataDir`, `.`,
- * `..`); not outside the workspace, by path or through a symlink, nor a folder holding tracked files,
- * unless forced.
+ * `..`), nor `.git` or anything in it; unless forced, not outside the workspace (by path or through a
+ * symlink), not a file, nor a folder holding tracked files, a nested repository, or files git neither
+ * tracks nor ignores (the data dir is ignored; those are someone's new work).
  */
 export function dataDirToClean(root: string, dataDir: string, force: boolean): string {
   const fix = 'set dataDir (or LOA_DATA_DIR) to the data folder inside the workspace, e.g. .loa/data';
@@ -46,6 +82,9 @@ export function dataDirToClean(root: string, dataDir: string, force: boolean): s
       throw new RuntimeError(`dataDir "${dataDir}" is ${what} (${candidate}): clean would have removed ${candidate} and everything in it, .git included — nothing removed; ${fix}`);
     }
   }
+  if (inGitDir(root, path) || inGitDir(realRoot, realPath)) {
+    throw new RuntimeError(`dataDir "${dataDir}" is git's own folder or inside it (${realPath}): clean would have removed the repository's history — nothing removed; ${fix}`);
+  }
   if (!force) {
     if (!within(root, path)) {
       throw new RuntimeError(`dataDir "${dataDir}" is outside the workspace: clean would have removed ${path} — nothing removed; ${fix}, or pass --force to remove it anyway`);
@@ -53,10 +92,26 @@ export function dataDirToClean(root: string, dataDir: string, force: boolean): s
     if (!within(realRoot, realPath)) {
       throw new RuntimeError(`dataDir "${dataDir}" leads outside the workspace through a symlink: clean would have removed ${realPath} — nothing removed; remove the link, or pass --force to remove it anyway`);
     }
-    const tracked = existsSync(path) ? trackedFiles(root, path) : [];
+    if (!existsSync(path)) return path;
+    if (!lstatSync(path).isDirectory()) {
+      throw new RuntimeError(`dataDir "${dataDir}" is a file, not a folder: clean would have removed ${path} — nothing removed; ${fix}, or pass --force to remove it anyway`);
+    }
+    const tracked = gitFiles(root, path);
     if (tracked?.length) {
       throw new RuntimeError(
-        `dataDir "${dataDir}" holds ${tracked.length} file(s) tracked by git (${tracked.slice(0, 3).join(', ')}${tracked.length > 3 ? ', …' : ''}): clean would have removed them — nothing removed; ${fix}, or pass --force to remove it anyway`,
+        `dataDir "${dataDir}" holds ${tracked.length} file(s) tracked by git (${listed(tracked)}): clean would have removed them — nothing removed; ${fix}, or pass --force to remove it anyway`,
+      );
+    }
+    const repository = nestedRepository(path);
+    if (repository) {
+      throw new RuntimeError(
+        `dataDir "${dataDir}" holds a git repository (${relative(root, join(path, repository))}): clean would have removed it and its history — nothing removed; ${fix}, or pass --force to remove it anyway`,
+      );
+    }
+    const untracked = gitFiles(root, path, true);
+    if (untracked?.length) {
+      throw new RuntimeError(
+        `dataDir "${dataDir}" holds ${untracked.length} file(s) git neither tracks nor ignores (${listed(untracked)}), new work perhaps (a data dir is ignored): clean would have removed them — nothing removed; ${fix}, or pass --force to remove it anyway`,
       );
     }
   }

@@ -83,6 +83,34 @@ describe('native clean never removes what is not the data dir', () => {
     expect(everything()).toEqual(before);
   });
 
+  it('refuses git\'s own folder and anything inside it, even with --force', async () => {
+    const before = everything();
+    for (const dataDir of ['.git', '.git/hooks', './.git/', join(root, '.git/objects')]) {
+      for (const force of [false, true]) {
+        expect([dataDir, force, await clean(dataDir, force)]).toEqual([dataDir, force, 1]);
+        expect(lines.at(-1)).toMatch(/^\[loa\] ERROR: dataDir ".*" is git's own folder or inside it \(.*\): clean would have removed the repository's history — nothing removed/);
+      }
+    }
+    expect(everything()).toEqual(before);
+  });
+
+  it('refuses a file, a nested repository and files git neither tracks nor ignores, unless forced', async () => {
+    writeFile(root, '.env.local', 'TOKEN=secret\n');
+    writeFile(root, 'vendor/lib/README', 'a clone\n');
+    expect(spawnSync('git', ['init', '-q'], { cwd: join(root, 'vendor/lib') }).status).toBe(0);
+    writeFile(root, 'libs/new/idea.ts', 'export const idea = 1;\n');
+    const before = everything();
+    expect(await clean('.env.local')).toBe(1);
+    expect(lines.at(-1)).toMatch(/^\[loa\] ERROR: dataDir "\.env\.local" is a file, not a folder: clean would have removed .*\.env\.local — nothing removed/);
+    expect(await clean('vendor')).toBe(1);
+    expect(lines.at(-1)).toMatch(/^\[loa\] ERROR: dataDir "vendor" holds a git repository \(vendor\/lib\/\.git\): clean would have removed it and its history — nothing removed; .*or pass --force/);
+    expect(await clean('libs/new')).toBe(1);
+    expect(lines.at(-1)).toMatch(/^\[loa\] ERROR: dataDir "libs\/new" holds 1 file\(s\) git neither tracks nor ignores \(libs\/new\/idea\.ts\), new work perhaps .* — nothing removed; .*or pass --force/);
+    expect(everything()).toEqual(before);
+    expect(await clean('vendor', true)).toBe(0);
+    expect(existsSync(join(root, 'vendor'))).toBe(false);
+  });
+
   it('refuses the workspace root or an ancestor even with --force', async () => {
     const before = everything();
     for (const dataDir of ['', '.', '..', parent.path]) expect(await clean(dataDir, true)).toBe(1);
