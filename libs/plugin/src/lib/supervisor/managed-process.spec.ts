@@ -181,3 +181,45 @@ function processesIn(cwd: string): number[] {
   }
   return pids;
 }
+
+/**
+ * A program that cannot be started (not executable, or a NUL byte in an argument) has no pid. Without
+ * a health check it was reported healthy (pid -1), then execa's rejected promise killed the engine as
+ * an "engine bug". It is a failed start, named, retried with backoff.
+ */
+describe('ManagedProcess: a program that cannot be started', () => {
+  let workspace: ReturnType<typeof tempDir>;
+  let managed: ManagedProcess | undefined;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeEach(() => {
+    workspace = tempDir('loa-nostart-');
+    unhandled.length = 0;
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(async () => {
+    await managed?.close();
+    managed = undefined;
+    process.off('unhandledRejection', onUnhandled);
+    workspace.remove();
+  });
+
+  it.each([
+    ['a file without the execute bit', (dir: string) => ({ command: `${dir}/script.sh`, args: [] }), /^could not start .*script\.sh: EACCES \(not executable: chmod \+x .*script\.sh, or fix the "command" of process "app"\) before it was healthy$/],
+    ['a NUL byte in an argument', () => ({ command: '/bin/sh', args: ['-c', 'echo \0'] }), /^could not start \/bin\/sh: ERR_INVALID_ARG_VALUE \(an argument or an environment value holds a NUL byte\? .*\) before it was healthy$/],
+  ])('%s: a failed start, not "healthy", and no unhandled rejection', async (_what, program, why) => {
+    writeFile(workspace.path, 'script.sh', 'echo hi\n');
+    const events: ProcessEvent[] = [];
+    const { command, args } = program(workspace.path);
+    managed = new ManagedProcess(
+      { name: 'app', command, args, cwd: workspace.path, env: { PATH: process.env.PATH }, startTimeoutMs: 5000, graceMs: 500 },
+      { onLine: () => undefined, onEvent: (event) => events.push(event) },
+    );
+    managed.requestRestart(['start']);
+    await waitFor("the first event", () => events.length > 0, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(events[0]).toMatchObject({ type: 'failed', name: 'app', retryInMs: 1000 });
+    expect((events[0] as { why: string }).why).toMatch(why);
+    expect(unhandled).toEqual([]);
+  });
+});

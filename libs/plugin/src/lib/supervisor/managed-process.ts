@@ -247,14 +247,37 @@ export class ManagedProcess {
     };
     forEachLine(child.stdout, onLine);
     forEachLine(child.stderr, onLine);
+    const cannotStart = (error: NodeJS.ErrnoException) => {
+      // The code only: execa's message holds the whole command line.
+      const hint =
+        error.code === 'EACCES'
+          ? ` (not executable: chmod +x ${this.spec.command}, or fix the "command" of process "${this.spec.name}")`
+          : error.code === 'ERR_INVALID_ARG_VALUE'
+            ? ` (an argument or an environment value holds a NUL byte? fix the "args"/"env" of process "${this.spec.name}")`
+            : '';
+      generation.exitDescription ??= `could not start ${this.spec.command}: ${error.code ?? 'spawn error'}${hint}`;
+    };
+    // execa's promise rejects when the program cannot be started, even with reject: false: then from
+    // the 'error' event below (EACCES), or alone when Node refused the spawn at once (a NUL byte).
+    child.catch((error: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return;
+      cannotStart(error);
+      markDrained();
+    });
     child.on('error', (error: NodeJS.ErrnoException) => {
-      generation.exitDescription ??= `could not start ${this.spec.command}: ${error.code ?? error.message}`;
+      cannotStart(error);
       if (!generation.exited) {
         generation.exited = true;
         markExited();
-        markDrained();
       }
+      markDrained();
     });
+    // No pid: the program could not be started (EACCES, a NUL byte in an argument); the error event comes
+    // on the next tick, after a start without a health check would already count as healthy.
+    if (child.pid === undefined) {
+      generation.exited = true;
+      markExited();
+    }
     child.on('exit', (code, signal) => {
       generation.exited = true;
       generation.exitDescription = signal ? `killed by ${signal}` : `exited with code ${code}`;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { waitFor } from '../../testing/fixtures.ts';
-import { groupAlive, liveGroupMembers, processAlive, stopGroup } from './process-group.ts';
+import { groupAlive, liveGroupMembers, processAlive, signalGroup, stopGroup } from './process-group.ts';
 
 describe('process groups', () => {
   const leaders: number[] = [];
@@ -51,5 +51,18 @@ describe('process groups', () => {
     const pgid = spawnGroup('exit 0');
     await waitFor('exit', () => !groupAlive(pgid));
     expect(await stopGroup(pgid, 100)).toBe('gone');
+  });
+});
+
+describe('a child that never started (pid -1 or 0)', () => {
+  it('is never signalled: -(-1) is PID 1 and 0 is our own group', async () => {
+    const kill = jest.spyOn(process, 'kill').mockImplementation(() => true);
+    try {
+      expect([signalGroup(-1, 'SIGTERM'), signalGroup(0, 'SIGTERM'), groupAlive(-1), groupAlive(0)]).toEqual([false, false, false, false]);
+      expect(await stopGroup(-1, 100)).toBe('gone');
+      expect(kill).not.toHaveBeenCalled();
+    } finally {
+      kill.mockRestore();
+    }
   });
 });

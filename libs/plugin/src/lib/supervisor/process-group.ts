@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** Signals a whole process group; the group id is the leader's pid (it was spawned detached). */
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  // A child that never started has no pid (-1 or 0 here): -(-1) would be PID 1, 0 our own group.
+  if (!(pid > 0)) return false;
   try {
     process.kill(-pid, signal);
     return true;
@@ -57,6 +59,7 @@ export function processAlive(pid: number): boolean {
 
 /** True while any process of the group is alive (the leader may be gone while a grandchild lives on). */
 export function groupAlive(pgid: number): boolean {
+  if (!(pgid > 0)) return false;
   const members = liveGroupMembers(pgid);
   if (members) return members.length > 0;
   try {
