@@ -93,6 +93,18 @@ describe('identity service', () => {
   });
 
   it('rejects a port that is not a number, naming the variable', () => {
-    expect(() => readConfig({ LOA_IDENTITY_PORT: 'abc' }, root)).toThrow(/LOA_IDENTITY_PORT/);
+    for (const port of ['abc', '0x10', '1e3', '-1', '3000.5', '65536']) expect(() => readConfig({ LOA_IDENTITY_PORT: port }, root)).toThrow(/LOA_IDENTITY_PORT/);
+  });
+
+  it('reads an empty variable as unset, as ${VAR:-default} does: not port 0 (any port), not the working directory', () => {
+    const empty = { LOA_IDENTITY_PORT: '', LOA_DATA_DIR: '', LOA_GRIMOIRES_DIR: ' ', LOA_WORKSPACE_DIR: '', LOA_IDENTITY_HOST: '' };
+    expect(readConfig(empty, root)).toEqual({
+      port: 3000,
+      dataDir: join(root, '.loa/data'),
+      grimoiresDir: join(root, 'grimoires'),
+      workspaceDir: join(root, '.loa/workspace'),
+      host: '127.0.0.1',
+    });
+    expect(readConfig({ LOA_IDENTITY_PORT: ' 3001 ' }, root).port).toBe(3001);
   });
 });
