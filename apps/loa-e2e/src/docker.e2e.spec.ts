@@ -151,6 +151,25 @@ describe('docker runtime, end to end', () => {
     await waitFor('the reload line', () => /\[loa\] reloaded identity in \d+ ms — libs\/loa-identity\/src\/version\.ts/.test(dev!.output()));
   });
 
+  it('runs the real gateway, which reads SOUL.md where identity writes it; a BEAUVOIR.md save reaches it without a restart', async () => {
+    // The gateway's own view of its agent's SOUL.md (the CLI takes the token from the container's environment).
+    const soulSeenByGateway = () => {
+      const call = sh('docker', ['compose', '-p', PROJECT, '-f', 'docker-compose.dev.yml', '-f', 'tools/docker/compose.ci.yml', 'exec', '-T', 'loa-dev', 'openclaw', 'gateway', 'call', 'agents.files.get', '--port', '18789', '--json', '--params', '{"agentId":"main","name":"SOUL.md"}']);
+      return JSON.parse(call.output.slice(call.output.indexOf('{'))) as { workspace: string; file: { content: string } };
+    };
+    const gatewayHealth = await waitFor('the gateway /health', () => fetch('http://127.0.0.1:18789/health').then((r) => r.json() as Promise<{ ok: boolean }>, () => undefined));
+    expect(gatewayHealth.ok).toBe(true);
+    const before = soulSeenByGateway();
+    expect(before.workspace).toBe('/data/workspace'); // LOA_WORKSPACE_DIR in the compose file
+    expect(before.file.content).toContain('generated from grimoires/loa/BEAUVOIR.md by loa-identity');
+
+    const marker = `persona edited on the host ${Date.now()}`;
+    writeFileSync(join(workspace, 'grimoires/loa/BEAUVOIR.md'), `# Beauvoir\n\n${marker}\n`);
+    await waitFor('the persona line', () => /persona updated: new gateway sessions use the new SOUL\.md.* — grimoires\/loa\/BEAUVOIR\.md/.test(dev!.output()));
+    await waitFor('the new SOUL.md seen by the gateway', () => soulSeenByGateway().file.content.includes(marker));
+    expect(dev!.output()).not.toMatch(/reloaded gateway in/);
+  });
+
   it('keeps the WAL through an identity crash and a container restart', async () => {
     const before = (await health())!;
     sh('docker', ['compose', '-p', PROJECT, '-f', 'docker-compose.dev.yml', '-f', 'tools/docker/compose.ci.yml', 'exec', '-T', 'loa-dev', 'bash', '-c', `kill -9 ${before.pid}`]);
