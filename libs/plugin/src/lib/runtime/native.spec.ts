@@ -26,6 +26,18 @@ describe('native runtime actions', () => {
     expect(lines).toEqual(['[loa] removed .loa/data (the write-ahead log and other state)']);
   });
 
+  it('clean removes the folder identity writes to: LOA_DATA_DIR from the env file, else the environment, else .loa/data', async () => {
+    for (const dir of ['.loa/data', '.loa/other', '.loa/fromfile']) writeFile(workspace.path, `${dir}/identity.wal`, '{}\n');
+    const withEnv = (env: NodeJS.ProcessEnv) => ({ ...context(), env });
+    expect(await nativeRuntime.run({ ...defaults, action: 'clean' }, withEnv({ LOA_DATA_DIR: '.loa/other' }))).toBe(0);
+    expect(lines.at(-1)).toBe('[loa] removed .loa/other (the write-ahead log and other state)');
+    expect([existsSync(join(workspace.path, '.loa/other')), existsSync(join(workspace.path, '.loa/data'))]).toEqual([false, true]);
+    writeFile(workspace.path, '.env.local', 'LOA_DATA_DIR=.loa/fromfile\n');
+    expect(await nativeRuntime.run({ ...defaults, action: 'clean' }, withEnv({ LOA_DATA_DIR: '.loa/data' }))).toBe(0);
+    expect(lines.at(-1)).toBe('[loa] removed .loa/fromfile (the write-ahead log and other state)');
+    expect(existsSync(join(workspace.path, '.loa/data'))).toBe(true);
+  });
+
   it('down explains that the native runtime stops with Ctrl+C', async () => {
     expect(await nativeRuntime.run({ ...defaults, action: 'down' }, context())).toBe(0);
     expect(lines[0]).toMatch(/Ctrl\+C/);

@@ -1,10 +1,24 @@
+import { resolve } from 'node:path';
 import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
 import { DevEngine } from '../dev-engine/engine.ts';
 import { normalizeDevOptions } from '../dev-engine/options.ts';
+import { readEnvFile } from '../env/env-file.ts';
+import { expand } from '../env/expand.ts';
 import { secretsInArgsWarnings, skippedNotice } from '../env/redact.ts';
 import { loadSecrets } from '../env/secrets.ts';
 import { assertWritableDataDir, dataDirToClean, removeDataDir } from './data-dir.ts';
 import { RuntimeError, type DevRuntime, type RuntimeContext } from './runtime.ts';
+
+/**
+ * The data dir as the processes see it: `${LOA_DATA_DIR:-.loa/data}` (the default) expanded like the
+ * target's env, the env file over the shell, so clean removes, and up checks and leaves unwatched, the
+ * folder identity really writes to.
+ */
+function resolveDataDir(options: DevExecutorSchema, context: RuntimeContext): string {
+  if (!options.dataDir.includes('${')) return options.dataDir;
+  const fromFile = options.envFile ? readEnvFile(resolve(context.root, options.envFile), options.envFile) : undefined;
+  return expand(options.dataDir, { ...context.env, ...fromFile });
+}
 
 /** The engine on the host: the processes run as local child process groups. */
 export const nativeRuntime: DevRuntime = {
@@ -12,7 +26,8 @@ export const nativeRuntime: DevRuntime = {
   async unavailable() {
     return undefined;
   },
-  async run(options: DevExecutorSchema, context: RuntimeContext): Promise<number> {
+  async run(rawOptions: DevExecutorSchema, context: RuntimeContext): Promise<number> {
+    const options = { ...rawOptions, dataDir: resolveDataDir(rawOptions, context) };
     switch (options.action) {
       case 'up':
         break;
