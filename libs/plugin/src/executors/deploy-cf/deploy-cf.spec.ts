@@ -142,6 +142,12 @@ describe('deploy-cf (stub wrangler at the Cloudflare edge, real smoke servers)',
     ]);
   });
 
+  it('refuses a url with credentials before wrangler runs (fetch refuses it: the deploy would be rolled back), password unprinted', async () => {
+    expect(await run(defaults({ url: 'https://admin:hunter2pass@loa.example.workers.dev' }))).toBe(1);
+    expect(calls()).toEqual([]);
+    expect(lines).toEqual(['[deploy] ERROR: url is "https://***@loa.example.workers.dev" — a URL with credentials (user:password@) cannot be fetched, and would be printed — remove them from the URL']);
+  });
+
   it('refuses a wrangler.jsonc with a syntax error, naming file, line and column, before wrangler runs', async () => {
     writeFile(workspace.path, 'apps/loa/cloudflare/wrangler.jsonc', '// the Worker\n{ "name": "loa-beauvoir",\n  "main": "src/index.ts"\n  "compatibility_date": "2026-01-01" }\n');
     expect(await run(defaults({ url: await worker() }))).toBe(1);

@@ -42,6 +42,18 @@ describe('smoke executor options', () => {
     expect(hits).toEqual([]);
   });
 
+  it('a URL with credentials is refused before any request, and its password is never printed', async () => {
+    const base = await healthServer();
+    const lines: string[] = [];
+    const url = base.replace('http://', 'http://admin:hunter2pass@');
+    expect(await runSmoke({ ...configured, url }, (line) => lines.push(line), {})).toBe(1);
+    expect(lines).toEqual([`[smoke] ERROR: url is "${base.replace('http://', 'http://***@')}" — a URL with credentials (user:password@) cannot be fetched, and would be printed — remove them from the URL`]);
+    lines.length = 0;
+    expect(await runSmoke({ url: '${BASE}/health', attempts: 1, delaySeconds: 0, timeoutSeconds: 1 }, (line) => lines.push(line), { BASE: url })).toBe(1);
+    expect(lines).toEqual([`[smoke] ERROR: ${base.replace('http://', 'http://***@')}/health — a URL with credentials (user:password@) cannot be fetched, and would be printed — remove them from the URL`]);
+    expect(hits).toEqual([]);
+  });
+
   it('a URL that a variable turns into something else than http(s) is refused before any request', async () => {
     const lines: string[] = [];
     expect(await runSmoke({ url: '${BASE}/health', attempts: 1, delaySeconds: 0, timeoutSeconds: 1 }, (line) => lines.push(line), { BASE: 'ftp://example.com' })).toBe(1);

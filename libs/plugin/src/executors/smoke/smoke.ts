@@ -3,7 +3,7 @@ import { expand } from '../../lib/env/expand.ts';
 import { EnvFileError, taskScope, type TaskScope } from '../../lib/env/env-file.ts';
 import { createRedactor, skippedNotice, type Redactor } from '../../lib/env/redact.ts';
 import { loadSecrets } from '../../lib/env/secrets.ts';
-import { OptionsError, httpUrlProblem, validateOptions } from '../../lib/schema/validate.ts';
+import { OptionsError, httpUrlProblem, maskUrlCredentials, validateOptions } from '../../lib/schema/validate.ts';
 import { smokeTest } from '../../lib/smoke/smoke.ts';
 import type { SmokeExecutorSchema } from './schema.d.ts';
 import schema from './schema.json' with { type: 'json' };
@@ -51,7 +51,7 @@ export async function runSmoke(
   }
   const malformed = urls.flatMap((url) => {
     const problem = httpUrlProblem(url);
-    return problem ? [`${url} — ${problem}`] : [];
+    return problem ? [`${maskUrlCredentials(url)} — ${problem}`] : [];
   });
   if (malformed.length) {
     for (const line of malformed) print(`[smoke] ERROR: ${line}`);

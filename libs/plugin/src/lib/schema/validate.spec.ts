@@ -24,6 +24,8 @@ describe('httpUrlProblem', () => {
     ['ftp://example.com', 'it must be an http:// or https:// URL, not ftp://'],
     ['127.0.0.1:3000/health', 'it must be an http:// or https:// URL'],
     ['http//:x', 'it must be an http:// or https:// URL'],
+    ['https://admin:hunter2@example.com/health', 'a URL with credentials (user:password@) cannot be fetched, and would be printed — remove them from the URL'],
+    ['http://token@127.0.0.1:3000', 'a URL with credentials (user:password@) cannot be fetched, and would be printed — remove them from the URL'],
   ])('rejects %s', (url, problem) => {
     expect(httpUrlProblem(url)).toBe(problem);
   });

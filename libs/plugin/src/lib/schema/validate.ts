@@ -31,7 +31,15 @@ export function httpUrlProblem(value: string): string | undefined {
     return 'it must be an http:// or https:// URL';
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `it must be an http:// or https:// URL, not ${url.protocol}//`;
+  // fetch refuses such a URL on every attempt (the smoke test would retry it, then roll a deploy back),
+  // and every line naming the URL would print the password.
+  if (url.username || url.password) return 'a URL with credentials (user:password@) cannot be fetched, and would be printed — remove them from the URL';
   return undefined;
+}
+
+/** The URL(s) in `text` with any `user:password@` replaced by `***@`, for messages. */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"]*@/gi, '$1***@');
 }
 
 /** Why a glob would silently match nothing (an unclosed bracket, brace or parenthesis), or undefined. */
@@ -99,7 +107,7 @@ function show(value: unknown): string {
 
 function describe(error: ErrorObject): string {
   const path = optionPath(error.instancePath);
-  const subject = path ? `${path} is ${show(error.data)}` : 'the options';
+  const subject = path ? `${path} is ${error.keyword === 'format' ? maskUrlCredentials(show(error.data)) : show(error.data)}` : 'the options';
   const p = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
