@@ -8,7 +8,7 @@ export interface ReloadRule {
   restart?: string[];
   /** A command to run first (for example regenerating SOUL.md); a failure skips the restarts of this rule. */
   run?: { command: string; args?: string[] };
-  /** What to tell the user; used alone for files that need no restart (mounted live, or needing dev-build). */
+  /** What to tell the user: alone, for files that need no restart (mounted live, or needing dev-build); with `run`, once it succeeded. */
   notify?: string;
 }
 
