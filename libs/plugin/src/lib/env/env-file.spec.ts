@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writeFile } from '../../testing/fixtures.ts';
 import { EnvFileError, nxEnvFiles, readEnvFile, readEnvFiles, taskScope } from './env-file.ts';
@@ -20,6 +22,17 @@ describe('readEnvFile', () => {
     writeFile(dir.path, '.env.local/inside', '');
     expect(() => readEnvFile(join(dir.path, '.env.local'), '.env.local')).toThrow(
       new EnvFileError('.env.local cannot be read (EISDIR) — make it a readable file or remove it'),
+    );
+  });
+
+  it('refuses a FIFO or a device (the read would block or never end, and Ctrl+C could not stop it)', () => {
+    expect(spawnSync('mkfifo', [join(dir.path, '.env.local')]).status).toBe(0);
+    symlinkSync('/dev/zero', join(dir.path, '.env.zero'));
+    // In a child process: without the check the read blocks for good, and no test timeout can end it.
+    const script = `import { readEnvFile } from ${JSON.stringify(join(__dirname, 'env-file.ts'))};\n` + "for (const name of ['.env.local', '.env.zero']) { try { readEnvFile(name, name); } catch (error) { console.log(error.message); } }";
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir.path, encoding: 'utf8', timeout: 10_000 });
+    expect(result.stdout.trim().split('\n')).toEqual(
+      ['.env.local', '.env.zero'].map((name) => `${name} is not a regular file (a FIFO or a device) — make it a readable file or remove it`),
     );
   });
 

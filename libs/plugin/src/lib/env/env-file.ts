@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseEnv } from 'node:util';
 
@@ -16,8 +16,15 @@ const ASSIGNMENT = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]/;
 export function readEnvFile(path: string, shownAs = path): Record<string, string> | undefined {
   let text: string;
   try {
+    // A FIFO or a device (a link to /dev/zero) would block the read, or never end it, before a signal
+    // handler could run: Ctrl+C would not stop the engine.
+    const stat = statSync(path);
+    if (stat.isFIFO() || stat.isCharacterDevice() || stat.isBlockDevice() || stat.isSocket()) {
+      throw new EnvFileError(`${shownAs} is not a regular file (a FIFO or a device) — make it a readable file or remove it`);
+    }
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof EnvFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     throw new EnvFileError(`${shownAs} cannot be read (${code ?? (error as Error).message}) — make it a readable file or remove it`);
