@@ -92,6 +92,15 @@ describe('identity service', () => {
     expect(lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('answers /health 503 once its data dir was removed under it (dev-clean beside a running dev), not ok over a deleted log', async () => {
+    running = await startIdentity(config(), () => undefined);
+    expect((await health()).ok).toBe(true);
+    rmSync(join(root, 'data'), { recursive: true, force: true });
+    const response = await fetch(`http://127.0.0.1:${running.port}/health`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ ok: false, error: expect.stringMatching(/^write-ahead log failed: .*identity\.wal was deleted while identity ran/) });
+  });
+
   it('rejects a port that is not a number, naming the variable', () => {
     for (const port of ['abc', '0x10', '1e3', '-1', '3000.5', '65536']) expect(() => readConfig({ LOA_IDENTITY_PORT: port }, root)).toThrow(/LOA_IDENTITY_PORT/);
   });

@@ -35,6 +35,18 @@ describe('WriteAheadLog', () => {
     second.close();
   });
 
+  it('a log deleted while open (its data dir removed under a running identity) is a failure: no append pretends to succeed', () => {
+    const wal = new WriteAheadLog(join(dir, 'data'));
+    wal.replay();
+    wal.append('start');
+    expect(wal.failure).toBeNull();
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    expect(wal.failure).toMatch(/identity\.wal was deleted while identity ran \(its data dir removed: dev-clean or rm with identity running\?\) — records written now would be lost; restart identity$/);
+    expect(() => wal.append('soul', { hash: 'abc' })).toThrow(WalFailedError);
+    expect(wal.lastSeq).toBe(1);
+    wal.close();
+  });
+
   it('ignores a torn last line from a crash and appends after the last complete record', () => {
     const wal = new WriteAheadLog(dir);
     wal.replay();

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeLines, encodeRecord } from '../../../.claude/lib/persistence/jsonl.ts';
 import { DataDirLock, type LockRole } from './lock.ts';
@@ -105,7 +105,8 @@ export class WriteAheadLog {
    */
   append(type: string, fields: Record<string, unknown> = {}): WalRecord {
     if (this.fd === null) throw new Error('WriteAheadLog.append called before replay()');
-    if (this.failureReason !== null) throw new WalFailedError(this.failureReason);
+    const failure = this.failure;
+    if (failure !== null) throw new WalFailedError(failure);
     const record: WalRecord = { ...fields, seq: this.seq + 1, type, at: new Date().toISOString() };
     const bytes = encodeRecord(record);
     try {
@@ -137,9 +138,24 @@ export class WriteAheadLog {
     return this.seq;
   }
 
-  /** Why the log stopped accepting records, or null while it is healthy. */
+  /**
+   * Why the log stopped accepting records, or null while it is healthy. A log file deleted while open
+   * (the data dir removed under a running identity: `dev-clean` beside `dev`, an `rm -rf`) takes every
+   * later record with it, and its lock is gone too: that is a failure, not an ok.
+   */
   get failure(): string | null {
+    if (this.failureReason === null && this.fd !== null && this.deleted()) {
+      this.failureReason = `${this.path} was deleted while identity ran (its data dir removed: dev-clean or rm with identity running?) — records written now would be lost; restart identity`;
+    }
     return this.failureReason;
+  }
+
+  private deleted(): boolean {
+    try {
+      return fstatSync(this.fd!).nlink === 0;
+    } catch {
+      return false;
+    }
   }
 
   /** Publishes the holder's HTTP address in the data dir's lock (see regenerate-soul.ts). */
