@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RuntimeError } from './runtime.ts';
 
@@ -50,6 +50,45 @@ function nestedRepository(dir: string, budget = { entries: 20_000 }): string | u
       const found = nestedRepository(`${dir}${sep}${entry.name}`, budget);
       if (found) return `${entry.name}/${found}`;
     }
+  }
+  return undefined;
+}
+
+/**
+ * A live process that holds a lock file in the data dir (identity's `identity.lock`: `{"pid", "procStart"}`),
+ * as "identity.lock: loa-identity pid 123", or undefined. Removing the dir under it loses what it writes next.
+ */
+function liveLockHolder(dir: string): string | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.lock'));
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    let holder: { pid?: unknown; procStart?: unknown; role?: unknown };
+    try {
+      holder = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+    } catch {
+      continue;
+    }
+    const pid = holder.pid;
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EPERM') continue;
+    }
+    // A pid reused since (after a crash, in another container) is not the holder: compare start times.
+    if (typeof holder.procStart === 'string') {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] !== holder.procStart) continue;
+      } catch {
+        // No /proc: trust the pid.
+      }
+    }
+    return `${name}: ${typeof holder.role === 'string' ? holder.role : 'a process'} pid ${pid}`;
   }
   return undefined;
 }
@@ -106,6 +145,12 @@ export function dataDirToClean(root: string, dataDir: string, force: boolean): s
     if (repository) {
       throw new RuntimeError(
         `dataDir "${dataDir}" holds a git repository (${relative(root, join(path, repository))}): clean would have removed it and its history — nothing removed; ${fix}, or pass --force to remove it anyway`,
+      );
+    }
+    const holder = liveLockHolder(path);
+    if (holder) {
+      throw new RuntimeError(
+        `dataDir "${dataDir}" is in use (${holder}): removing it now would lose what that process writes next — stop it first (Ctrl+C in the terminal running loa:dev), or pass --force to remove it anyway`,
       );
     }
     const untracked = gitFiles(root, path, true);

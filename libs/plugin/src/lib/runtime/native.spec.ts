@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runDev } from '../../executors/dev/dev.ts';
 import { devOptions } from '../../testing/dev-options.ts';
@@ -121,6 +121,24 @@ describe('native clean never removes what is not the data dir', () => {
     expect(everything()).toEqual(before);
     expect(await clean('vendor', true)).toBe(0);
     expect(existsSync(join(root, 'vendor'))).toBe(false);
+  });
+
+  it('refuses a data dir whose lock a live process holds (dev-clean beside a running dev), unless forced; a stale lock does not count', async () => {
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8');
+    const procStart = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    writeFile(root, '.loa/data/identity.lock', JSON.stringify({ pid: process.ppid, procStart, role: 'loa-identity', port: 3000 }));
+    const before = everything();
+    expect(await clean('.loa/data')).toBe(1);
+    expect(lines.at(-1)).toBe(
+      `[loa] ERROR: dataDir ".loa/data" is in use (identity.lock: loa-identity pid ${process.ppid}): removing it now would lose what that process writes next — stop it first (Ctrl+C in the terminal running loa:dev), or pass --force to remove it anyway`,
+    );
+    expect(everything()).toEqual(before);
+    // The same pid started at another time is someone else: the lock is stale.
+    writeFile(root, '.loa/data/identity.lock', JSON.stringify({ pid: process.ppid, procStart: '1', role: 'loa-identity' }));
+    expect(await clean('.loa/data')).toBe(0);
+    writeFile(root, '.loa/data/identity.lock', JSON.stringify({ pid: process.ppid, procStart }));
+    expect(await clean('.loa/data', true)).toBe(0);
+    expect(existsSync(join(root, '.loa/data'))).toBe(false);
   });
 
   it('refuses the workspace root or an ancestor even with --force', async () => {
