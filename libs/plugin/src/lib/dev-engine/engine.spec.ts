@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort, getJson, processAlive, tempDir, waitFor, writeFile, writeService } from '../../testing/fixtures.ts';
@@ -197,6 +197,24 @@ describe('DevEngine (real processes)', () => {
       const local = new DevEngine(normalized, createRedactor(), (line) => lines.push(line));
       await expect(local.run({ handleSignals: false })).rejects.toThrow(PreflightError);
       await expect(local.preflight()).rejects.toThrow(`port ${ports.identity} (127.0.0.1) is already in use, and identity needs it — stop what is listening there (lsof -i :${ports.identity})`);
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
+  });
+
+  it('names the identity an earlier run left behind when it holds the port (an engine killed with SIGKILL)', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(ports.identity, '127.0.0.1', resolve));
+    try {
+      const normalized = normalizeDevOptions(options(), workspace.path, process.env);
+      // Held by "another" process: the test runner's parent, alive, with its real start time.
+      const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8');
+      writeFile(normalized.dataDir, 'identity.lock', JSON.stringify({ pid: process.ppid, procStart: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19], role: 'loa-identity' }));
+      expect(normalized.dataDir).toBe(join(workspace.path, '.loa/data'));
+      const local = new DevEngine(normalized, createRedactor(), (line) => lines.push(line));
+      await expect(local.preflight()).rejects.toThrow(
+        `port ${ports.identity} (127.0.0.1) is already in use, and identity needs it (is it the loa-identity an earlier run left behind? pid ${process.ppid} holds identity.lock in the data dir: kill ${process.ppid}) — stop what is listening there`,
+      );
     } finally {
       await new Promise<void>((resolve) => squatter.close(() => resolve()));
     }

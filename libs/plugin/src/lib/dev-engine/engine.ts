@@ -3,6 +3,7 @@ import { onFatal } from '../process/fatal.ts';
 import { onStopSignals } from '../process/signals.ts';
 import type { Redactor } from '../env/redact.ts';
 import { isPortFree, portOf } from '../probe/health-probe.ts';
+import { liveLockHolder } from '../runtime/data-dir.ts';
 import { ManagedProcess, type ProcessEvent } from '../supervisor/managed-process.ts';
 import { describeFiles, routeChanges, watchRoots } from '../watch/rules.ts';
 import { BatchingWatcher, describeWatchError } from '../watch/watcher.ts';
@@ -64,8 +65,11 @@ export class DevEngine {
     for (const process of this.processes) {
       const port = portOf(process.spec.health);
       if (port && !(await isPortFree(port.host, port.port))) {
+        // Most often the service an earlier engine left behind (killed with SIGKILL, its groups could not be stopped).
+        const holder = liveLockHolder(this.options.dataDir);
+        const leftover = holder ? ` (is it the ${holder.role} an earlier run left behind? pid ${holder.pid} holds ${holder.file} in the data dir: kill ${holder.pid})` : '';
         throw new PreflightError(
-          `port ${port.port} (${port.host}) is already in use, and ${process.spec.name} needs it — ` +
+          `port ${port.port} (${port.host}) is already in use, and ${process.spec.name} needs it${leftover} — ` +
             `stop what is listening there (lsof -i :${port.port}) or change ${process.spec.name}'s port in the dev target`,
         );
       }

@@ -101,9 +101,10 @@ export function normalizeDevOptions(
   if (!options.processes?.length) problems.unshift('no processes configured — add at least one entry to the "processes" option of the dev target');
   if (problems.length) throw new OptionsError(problems);
 
-  const dataDir = resolve(root, options.dataDir);
   // .env.local wins over the shell, as compose's env_file does; the target's own env (ports, dirs) wins over both.
   const sharedEnv: NodeJS.ProcessEnv = { ...baseEnv, ...envFileValues };
+  // `${LOA_DATA_DIR:-.loa/data}` (the default) read like the env below reads it: the folder identity uses.
+  const dataDir = resolve(root, expand(options.dataDir, sharedEnv));
   for (const [key, value] of Object.entries(options.env ?? {})) sharedEnv[key] = expand(value, sharedEnv);
   const skipped = new Map<string, string>();
   const processes: ProcessSpec[] = [];

@@ -58,7 +58,7 @@ function nestedRepository(dir: string, budget = { entries: 20_000 }): string | u
  * A live process that holds a lock file in the data dir (identity's `identity.lock`: `{"pid", "procStart"}`),
  * as "identity.lock: loa-identity pid 123", or undefined. Removing the dir under it loses what it writes next.
  */
-function liveLockHolder(dir: string): string | undefined {
+export function liveLockHolder(dir: string): { file: string; pid: number; role: string } | undefined {
   let names: string[];
   try {
     names = readdirSync(dir).filter((name) => name.endsWith('.lock'));
@@ -88,7 +88,7 @@ function liveLockHolder(dir: string): string | undefined {
         // No /proc: trust the pid.
       }
     }
-    return `${name}: ${typeof holder.role === 'string' ? holder.role : 'a process'} pid ${pid}`;
+    return { file: name, pid, role: typeof holder.role === 'string' ? holder.role : 'a process' };
   }
   return undefined;
 }
@@ -150,7 +150,7 @@ export function dataDirToClean(root: string, dataDir: string, force: boolean): s
     const holder = liveLockHolder(path);
     if (holder) {
       throw new RuntimeError(
-        `dataDir "${dataDir}" is in use (${holder}): removing it now would lose what that process writes next — stop it first (Ctrl+C in the terminal running loa:dev), or pass --force to remove it anyway`,
+        `dataDir "${dataDir}" is in use (${holder.file}: ${holder.role} pid ${holder.pid}): removing it now would lose what that process writes next — stop it first (Ctrl+C in the terminal running loa:dev), or pass --force to remove it anyway`,
       );
     }
     const untracked = gitFiles(root, path, true);
