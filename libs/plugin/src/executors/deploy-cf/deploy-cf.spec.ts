@@ -211,6 +211,19 @@ describe('deploy-cf (stub wrangler at the Cloudflare edge, real smoke servers)',
     });
   });
 
+  it('refuses a base or head that git would read as an option, before wrangler runs and before git diff writes anything', async () => {
+    const url = await worker();
+    const written = join(workspace.path, 'written-by-git.txt');
+    expect(await run(defaults({ url, base: `--output=${written}` }))).toBe(1);
+    expect(await run(defaults({ url }), { NX_BASE: 'HEAD~1', NX_HEAD: '--relative=apps/loa/cloudflare' })).toBe(1);
+    expect(calls()).toEqual([]);
+    expect(existsSync(written)).toBe(false);
+    expect(lines).toEqual([
+      `[deploy] ERROR: base is "--output=${written}", which git would read as an option, not a revision — pass a commit SHA or a ref; nothing deployed`,
+      '[deploy] ERROR: NX_HEAD is "--relative=apps/loa/cloudflare", which git would read as an option, not a revision — pass a commit SHA or a ref; nothing deployed',
+    ]);
+  });
+
   it('dry-runs the real Worker with the real wrangler, offline', async () => {
     const out = join(workspace.path, 'bundle');
     const code = await deployCf(defaults({ cwd: join(REPO, 'apps/loa/cloudflare'), wrangler: undefined, dryRun: true, outDir: out }), {

@@ -83,8 +83,22 @@ export async function deployCf(rawOptions: Partial<DeployCfExecutorSchema>, cont
   }
   const baseUrl = (options.url ?? `https://${name}.${env.CF_SUBDOMAIN}.workers.dev`).replace(/\/+$/, '');
 
+  // A revision is passed to `git diff` as an argument: one that starts with "-" would be read as an
+  // option (`--output=<file>` writes a file, `--relative=<dir>` hides image inputs and makes a full
+  // deploy Worker-only).
+  const base = options.base ?? env.NX_BASE;
+  const head = options.head ?? env.NX_HEAD ?? 'HEAD';
+  for (const [what, revision] of [
+    [options.base !== undefined ? 'base' : 'NX_BASE', base],
+    [options.head !== undefined ? 'head' : 'NX_HEAD', head],
+  ] as const) {
+    if (revision?.startsWith('-')) {
+      say(`ERROR: ${what} is "${revision}", which git would read as an option, not a revision — pass a commit SHA or a ref; nothing deployed`);
+      return 1;
+    }
+  }
   const decision = rolloutDecision(
-    await changedFiles(context.root, options.base ?? env.NX_BASE, options.head ?? env.NX_HEAD ?? 'HEAD', env),
+    await changedFiles(context.root, base, head, env),
     options.workerFiles,
     options.imageInputs,
   );
