@@ -5,6 +5,7 @@ import type { Redactor } from '../env/redact.ts';
 import { isPortFree, portOf } from '../probe/health-probe.ts';
 import { liveLockHolder } from '../runtime/data-dir.ts';
 import { ManagedProcess, type ProcessEvent } from '../supervisor/managed-process.ts';
+import { killTrackedGroupsNow } from '../supervisor/process-group.ts';
 import { describeFiles, routeChanges, watchRoots } from '../watch/rules.ts';
 import { BatchingWatcher, describeWatchError } from '../watch/watcher.ts';
 import { resolveCommand, type NormalizedDevOptions } from './options.ts';
@@ -84,7 +85,8 @@ export class DevEngine {
   async run(options: { handleSignals?: boolean } = {}): Promise<number> {
     await this.preflight();
     if (options.handleSignals ?? true) {
-      this.removeSignalHandlers = onStopSignals((signal, code) => void this.stop(code, signal));
+      // A second Ctrl+C while stopping (a process that ignores SIGTERM, a long graceMs) kills at once.
+      this.removeSignalHandlers = onStopSignals((signal, code) => (this.shuttingDown ? this.killNow(signal) : void this.stop(code, signal)));
       this.removeFatalCleanup = onFatal({ stop: () => this.abort(), redact: this.redact });
     }
     try {
@@ -118,7 +120,7 @@ export class DevEngine {
     const watching = this.watcher.start();
     for (const process of this.processes) process.requestRestart(['start']);
     await watching;
-    this.say(`watching ${roots.join(', ')}${this.options.watch.usePolling ? ' (polling)' : ''}`);
+    this.say(roots.length ? `watching ${roots.join(', ')}${this.options.watch.usePolling ? ' (polling)' : ''}` : 'watching nothing: no rule names a file (the "rules" option is empty)');
     if (this.processes.length === 0) this.say('nothing to run: every process was skipped');
     return this.done;
   }
@@ -177,6 +179,16 @@ export class DevEngine {
     const result = await runCommand(resolved, args, { cwd: this.options.root, env: this.options.env, onLine: (line) => this.out(`[run] ${line}`) });
     if (result.exitCode !== 0) this.say(`${[command, ...args].join(' ')} failed (${result.spawnError ?? `exit ${result.exitCode}`})`);
     return result.exitCode === 0;
+  }
+
+  private killedNow = false;
+
+  /** A signal during the stop: SIGKILL every process group now instead of waiting out the grace period. */
+  private killNow(signal: string): void {
+    if (this.killedNow) return;
+    this.killedNow = true;
+    this.say(`${signal} again: killing every process now (SIGKILL)`);
+    killTrackedGroupsNow();
   }
 
   /** The fatal path: every group stopped at once, not after the restart in progress (it may be what failed). */

@@ -110,6 +110,9 @@ export class BatchingWatcher {
       this.roots.set(absolute, { relative: path, identity });
       if (identity === 'missing') this.onNotice(`${path} does not exist yet — it will be watched once it appears`);
     }
+    // chokidar never becomes ready over no paths: the engine (awaiting start) then never returned its
+    // exit code. Nothing to watch is nothing to wait for.
+    if (this.roots.size === 0) return Promise.resolve();
     return this.createWatcher().then((watcher) => {
       this.watcher = watcher;
       this.rootTimer = setInterval(() => this.checkRoots(), ROOT_CHECK_MS);
