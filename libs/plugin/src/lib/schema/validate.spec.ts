@@ -32,7 +32,7 @@ describe('httpUrlProblem', () => {
 });
 
 describe('globProblem', () => {
-  it.each(['libs/**/*.ts', 'grimoires/loa/BEAUVOIR.md', 'src/[a-z]*.ts', 'src/[]]x', 'a/{b,c}/**', 'a/\\[literal', 'x/@(a|b).ts'])('accepts %s', (glob) => {
+  it.each(['libs/**/*.ts', './grimoires/**', 'a..b/*.md', 'grimoires/loa/BEAUVOIR.md', 'src/[a-z]*.ts', 'src/[]]x', 'a/{b,c}/**', 'a/\\[literal', 'x/@(a|b).ts'])('accepts %s', (glob) => {
     expect(globProblem(glob)).toBeUndefined();
   });
   it.each([
@@ -40,6 +40,10 @@ describe('globProblem', () => {
     ['a/{b,c', '"{" is never closed — close it with "}" or escape it as \\{'],
     ['a/b}', '"}" at position 4 closes nothing — escape it as \\} or remove it'],
     ['', 'an empty glob matches nothing'],
+    ['/**', 'an absolute glob never matches: globs are relative to the workspace root — drop the leading "/"'],
+    ['/work/main/grimoires/**', 'an absolute glob never matches: globs are relative to the workspace root — drop the leading "/"'],
+    ['../**', '".." leads outside the workspace: globs are relative to the workspace root, and only files in it are matched'],
+    ['libs/../../other/*.ts', '".." leads outside the workspace: globs are relative to the workspace root, and only files in it are matched'],
   ])('rejects %j', (glob, problem) => {
     expect(globProblem(glob)).toBe(problem);
   });

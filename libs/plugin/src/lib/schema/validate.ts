@@ -45,6 +45,10 @@ export function maskUrlCredentials(text: string): string {
 /** Why a glob would silently match nothing (an unclosed bracket, brace or parenthesis), or undefined. */
 export function globProblem(glob: string): string | undefined {
   if (!glob.trim()) return 'an empty glob matches nothing';
+  // Files are matched by their path relative to the workspace root: an absolute glob never matches (and
+  // its folder, "/", would be watched), a ".." one watches outside the workspace (your home folder, say).
+  if (glob.startsWith('/')) return 'an absolute glob never matches: globs are relative to the workspace root — drop the leading "/"';
+  if (glob.split('/').includes('..')) return '".." leads outside the workspace: globs are relative to the workspace root, and only files in it are matched';
   const closers: Record<string, string> = { '[': ']', '{': '}', '(': ')' };
   const open: string[] = [];
   for (let i = 0; i < glob.length; i += 1) {
