@@ -59,4 +59,10 @@ describe('describeFiles', () => {
     expect(describeFiles(['a', 'b'])).toBe('a, b');
     expect(describeFiles(['a', 'b', 'c', 'd', 'e'])).toBe('a, b, c and 2 more');
   });
+
+  it('never sends a file name\'s control characters to the terminal (escape sequences, a forged line)', () => {
+    expect(describeFiles(['libs/x\u001b[2J\u001b[31mred.ts', 'grimoires/a\n[loa] ready in 1 ms.md', 'ünï 🚀.md'])).toBe(
+      'libs/x\\x1b[2J\\x1b[31mred.ts, grimoires/a\\x0a[loa] ready in 1 ms.md, ünï 🚀.md',
+    );
+  });
 });

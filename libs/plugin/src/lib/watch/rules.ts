@@ -73,8 +73,18 @@ export function watchRoots(rules: readonly ReloadRule[]): string[] {
   return unique.filter((base) => !unique.some((other) => other !== base && (other === '.' || base.startsWith(`${other}/`))));
 }
 
+/**
+ * A file name as printed: control characters (an escape sequence that recolours or rewrites the
+ * terminal, a newline that forges a line of our own) shown as \xNN, never sent to the terminal.
+ */
+function printable(file: string): string {
+  // eslint-disable-next-line no-control-regex
+  return file.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** "a.ts, b.ts and 3 more" */
 export function describeFiles(files: readonly string[], max = 3): string {
-  if (files.length <= max) return files.join(', ');
-  return `${files.slice(0, max).join(', ')} and ${files.length - max} more`;
+  const shown = files.map(printable);
+  if (shown.length <= max) return shown.join(', ');
+  return `${shown.slice(0, max).join(', ')} and ${shown.length - max} more`;
 }
