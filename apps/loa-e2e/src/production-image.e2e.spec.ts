@@ -2,9 +2,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort, getJson, waitFor } from '../../../libs/plugin/src/testing/fixtures.ts';
 
 /**
  * The production image, with the real pinned gateway, end to end: `apps/loa/docker/Dockerfile` built on
@@ -33,35 +34,6 @@ function docker(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: 
   return { status: result.status, stdout: result.stdout ?? '', output };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, context: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${context().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function getJson(url: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    if (!response.ok) return undefined;
-    return (await response.json()) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Like docker(), without blocking this process: the stand-in model it talks to answers from here. */
 function dockerAsync(args: string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; output: string }> {
   return new Promise((resolvePromise) => {
     const child = spawn('docker', args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,8 +10,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../../libs/plugin/src/testing/fixtures.ts';
 import { copyTrackedFiles } from '../../testing/workspace-copy.ts';
 
 const REPO = resolve(import.meta.dirname, '../../..');
@@ -26,14 +26,6 @@ function docker(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv
 }
 
 const build = (dir: string) => docker(['buildx', 'build', '--load', '--network', 'host', '--progress', 'plain', '-f', 'apps/loa/docker/Dockerfile', '--build-arg', `BASE_IMAGE=${BASE}`, '-t', IMAGE, '.'], { cwd: dir }).ms;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function healthy(url: string): Promise<boolean> {
   try {
