@@ -6,7 +6,7 @@ import { skippedNotice, type Redactor } from '../../lib/env/redact.ts';
 import { loadSecrets } from '../../lib/env/secrets.ts';
 import { runCommand } from '../../lib/exec/exec.ts';
 import { JsoncError } from '../../lib/schema/read-jsonc.ts';
-import { OptionsError, validateOptions } from '../../lib/schema/validate.ts';
+import { checkOptions } from '../../lib/schema/validate.ts';
 import { smokeTest } from '../../lib/smoke/smoke.ts';
 import { deployArgs, dryRunArgs, rollbackArgs, rolloutDecision, workerName } from '../../lib/wrangler/wrangler.ts';
 import type { DeployCfExecutorSchema } from './schema.d.ts';
@@ -47,14 +47,8 @@ export async function deployCf(rawOptions: Partial<DeployCfExecutorSchema>, cont
   if (notice) say(notice);
 
   // Every option is checked before wrangler runs: Nx does not enforce minimums on integers, nor formats.
-  let options: DeployCfExecutorSchema;
-  try {
-    options = validateOptions<DeployCfExecutorSchema>(schema, rawOptions);
-  } catch (error) {
-    if (!(error instanceof OptionsError)) throw error;
-    for (const problem of error.problems) say(`ERROR: ${problem}`);
-    return 1;
-  }
+  const options = checkOptions<DeployCfExecutorSchema>(schema, rawOptions, (problem) => say(`ERROR: ${problem}`));
+  if (!options) return 1;
 
   const cwd = resolve(context.root, options.cwd);
   const wrangler = options.wrangler ?? join(context.root, 'node_modules/.bin/wrangler');

@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { detectDocker } from '../../lib/docker/compose.ts';
 import { DockerImages, progressMode, sizeReport } from '../../lib/image/docker-images.ts';
-import { OptionsError, validateOptions } from '../../lib/schema/validate.ts';
+import { checkOptions } from '../../lib/schema/validate.ts';
 import type { ImageExecutorSchema } from './schema.d.ts';
 import schema from './schema.json' with { type: 'json' };
 
@@ -45,14 +45,8 @@ async function resolveBase(images: DockerImages, options: ImageExecutorSchema, p
 
 export async function buildImage(rawOptions: Partial<ImageExecutorSchema>, context: ImageRunContext): Promise<number> {
   const say = (line: string) => context.print(`[loa] ${line}`);
-  let options: ImageExecutorSchema;
-  try {
-    options = validateOptions<ImageExecutorSchema>(schema, rawOptions);
-  } catch (error) {
-    if (!(error instanceof OptionsError)) throw error;
-    for (const problem of error.problems) say(`ERROR: ${problem}`);
-    return 1;
-  }
+  const options = checkOptions<ImageExecutorSchema>(schema, rawOptions, (problem) => say(`ERROR: ${problem}`));
+  if (!options) return 1;
   const found = await detectDocker(context.env, context.root, 'then run this again');
   if (typeof found === 'string') {
     say(`ERROR: ${found}`);

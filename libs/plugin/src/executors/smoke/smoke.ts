@@ -3,7 +3,7 @@ import { expand } from '../../lib/env/expand.ts';
 import { EnvFileError, taskScope, type TaskScope } from '../../lib/env/env-file.ts';
 import { createRedactor, skippedNotice, type Redactor } from '../../lib/env/redact.ts';
 import { loadSecrets } from '../../lib/env/secrets.ts';
-import { OptionsError, httpUrlProblem, maskUrlCredentials, validateOptions } from '../../lib/schema/validate.ts';
+import { checkOptions, httpUrlProblem, maskUrlCredentials } from '../../lib/schema/validate.ts';
 import { smokeTest } from '../../lib/smoke/smoke.ts';
 import type { SmokeExecutorSchema } from './schema.d.ts';
 import schema from './schema.json' with { type: 'json' };
@@ -29,14 +29,8 @@ export async function runSmoke(
   const print = (line: string) => rawPrint(redact(line));
   const notice = skippedNotice(redact);
   if (notice) print(`[smoke] ${notice}`);
-  let options: SmokeExecutorSchema;
-  try {
-    options = validateOptions<SmokeExecutorSchema>(schema, rawOptions);
-  } catch (error) {
-    if (!(error instanceof OptionsError)) throw error;
-    for (const problem of error.problems) print(`[smoke] ERROR: ${problem}`);
-    return 1;
-  }
+  const options = checkOptions<SmokeExecutorSchema>(schema, rawOptions, (problem) => print(`[smoke] ERROR: ${problem}`));
+  if (!options) return 1;
   // A URL on the command line replaces the configured list (`nx run loa:smoke --url=…` must not also
   // check the default workers.dev URL, which needs CF_SUBDOMAIN).
   const urls = (options.url ? [options.url] : (options.urls ?? [])).map((url) => expand(url, env));

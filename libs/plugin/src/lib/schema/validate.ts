@@ -191,3 +191,17 @@ export function validateOptions<T>(schema: object, options: unknown): T {
   const lines = simplify(validate.errors ?? []).map(describe);
   throw new OptionsError([...new Set(lines)]);
 }
+
+/**
+ * validateOptions for an executor's entry point: on bad options, reports each problem through `report`
+ * (one line each) and returns undefined, so the caller exits 1 before anything runs.
+ */
+export function checkOptions<T>(schema: object, options: unknown, report: (problem: string) => void): T | undefined {
+  try {
+    return validateOptions<T>(schema, options);
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    for (const problem of error.problems) report(problem);
+    return undefined;
+  }
+}
