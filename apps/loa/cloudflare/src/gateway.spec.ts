@@ -56,6 +56,26 @@ describe('Worker routes', () => {
     expect(await (await get('/api/status', new FakeSandbox())).json()).toEqual({ ok: false, status: 'not_running' });
   });
 
+  it('/api/status starts a gateway that is not running in the background (after a full deploy nothing else would), and says so', async () => {
+    const sandbox = new FakeSandbox();
+    const work: Array<Promise<unknown>> = [];
+    const status = (secrets: WorkerSecrets = SECRETS) => handleRequest(new Request('https://w.dev/api/status'), () => sandbox, secrets, (promise) => work.push(promise));
+    // The answer does not wait for the start (up to 180 s): it says it began one.
+    expect(await (await status()).json()).toEqual({ ok: false, status: 'starting' });
+    expect(work).toHaveLength(1);
+    await Promise.all(work);
+    expect(sandbox.started).toEqual([{ command: START_COMMAND, env: SECRETS, waitedFor: { port: GATEWAY_PORT, timeout: GATEWAY_START_TIMEOUT_MS } }]);
+    // The smoke test's next attempt sees it running, and nothing is started twice.
+    expect(await (await status()).json()).toEqual({ ok: true, status: 'running', processId: 'loa-gateway' });
+    expect(sandbox.started).toHaveLength(1);
+    // A start that fails is reported by later calls (not_running again), never thrown at the Worker.
+    const failing = new FakeSandbox();
+    failing.startFails = true;
+    const pending: Array<Promise<unknown>> = [];
+    await handleRequest(new Request('https://w.dev/api/status'), () => failing, SECRETS, (promise) => pending.push(promise));
+    await expect(Promise.all(pending)).resolves.toBeDefined();
+  });
+
   it('/api/status asks the gateway: running when it answers, not_responding when it does not', async () => {
     const sandbox = new FakeSandbox();
     sandbox.processes = [{ id: 'p1', command: `bash ${START_COMMAND}`, status: 'running' }];

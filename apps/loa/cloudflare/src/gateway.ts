@@ -23,7 +23,7 @@ export interface GatewaySandbox {
 
 export type GatewayStatus =
   | { ok: true; status: 'running'; processId: string }
-  | { ok: false; status: 'not_running' | 'not_responding' | 'error'; processId?: string; error?: string }
+  | { ok: false; status: 'not_running' | 'starting' | 'not_responding' | 'error'; processId?: string; error?: string }
   | { ok: false; status: 'misconfigured'; missing: string[]; error: string };
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -57,7 +57,10 @@ export async function ensureGateway(sandbox: GatewaySandbox, secrets: WorkerSecr
   await process.waitForPort(GATEWAY_PORT, { timeout: GATEWAY_START_TIMEOUT_MS, mode: 'tcp' });
 }
 
-export async function handleRequest(request: Request, sandbox: () => GatewaySandbox, secrets: WorkerSecrets): Promise<Response> {
+/** Work that outlives the response (the Worker's ctx.waitUntil). */
+export type Background = (work: Promise<unknown>) => void;
+
+export async function handleRequest(request: Request, sandbox: () => GatewaySandbox, secrets: WorkerSecrets, background?: Background): Promise<Response> {
   const url = new URL(request.url);
   // Static on purpose (as in the real Worker): it proves the Worker deployed, nothing about the container.
   if (request.method === 'GET' && url.pathname === '/sandbox-health') {
@@ -72,7 +75,16 @@ export async function handleRequest(request: Request, sandbox: () => GatewaySand
     return json({ ok: false, error, missing }, 503);
   }
   if (request.method === 'GET' && url.pathname === '/api/status') {
-    return json(await gatewayStatus(sandbox()));
+    const box = sandbox();
+    const status = await gatewayStatus(box);
+    // A full deploy replaces the container, and nothing else starts the gateway in the new one: the
+    // deploy's smoke test asks only this route, so it would see not_running until it rolled back. Start
+    // it in the background (the response does not wait up to 180 s) and say so; a later call reports it.
+    if (status.status === 'not_running' && background) {
+      background(ensureGateway(box, secrets).catch(() => undefined));
+      return json({ ok: false, status: 'starting' } satisfies GatewayStatus);
+    }
+    return json(status);
   }
   try {
     const box = sandbox();

@@ -12,8 +12,8 @@ interface Env extends WorkerSecrets {
 }
 
 export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
+  async fetch(request: Request, env: Env, ctx: { waitUntil(promise: Promise<unknown>): void }): Promise<Response> {
     // One container for the deployment (max_instances: 1); created only when a route needs it.
-    return handleRequest(request, () => getSandbox(env.Sandbox, 'loa') as unknown as GatewaySandbox, env);
+    return handleRequest(request, () => getSandbox(env.Sandbox, 'loa') as unknown as GatewaySandbox, env, (work) => ctx.waitUntil(work));
   },
 };
