@@ -184,5 +184,10 @@ describe('describeFatal', () => {
       'the dev engine failed (uncaught exception: Error: first line); every process it started was stopped — this is a bug in the engine, please report it with this line',
     );
     expect(describeFatal(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), 'stdout')).toMatch(/^the engine's stdout was closed \(EPIPE/);
+    // Redirected into a file that cannot grow (ulimit -f, a full disk): not "the reader exited".
+    expect(describeFatal(Object.assign(new Error('write EFBIG'), { code: 'EFBIG' }), 'stdout')).toBe(
+      "the engine's stdout cannot be written (EFBIG: the file size limit, ulimit -f); every process it started was stopped — free space or raise the limit, or send the output elsewhere",
+    );
+    expect(describeFatal(Object.assign(new Error('write ENOSPC'), { code: 'ENOSPC' }), 'stdout')).toMatch(/^the engine's stdout cannot be written \(ENOSPC: the disk is full\)/);
   });
 });

@@ -29,6 +29,14 @@ export function describeFatal(error: unknown, origin: string): string {
   // EPIPE: a pipe's reader quit; EIO: the terminal went away; either way nothing can be printed any more.
   if (origin === 'stdout' || origin === 'stderr' || code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') {
     const stream = origin === 'stderr' ? 'stderr' : 'stdout';
+    // Redirected into a file that cannot grow: the reader did not quit, the file is full.
+    if (code === 'EFBIG' || code === 'ENOSPC' || code === 'EDQUOT') {
+      const why = code === 'EFBIG' ? 'the file size limit, ulimit -f' : code === 'ENOSPC' ? 'the disk is full' : 'the disk quota is used up';
+      return (
+        `the engine's ${stream} cannot be written (${code}: ${why}); every process it started was stopped — ` +
+        'free space or raise the limit, or send the output elsewhere'
+      );
+    }
     return (
       `the engine's ${stream} was closed (${code ?? 'closed'}: the program reading it exited, for example \`| head\`); every process it started was stopped — ` +
       'run it without that pipe, or into a reader that stays (| tee file)'
