@@ -88,4 +88,14 @@ describe('validateOptions', () => {
       'smokeTimeoutSeconds is 0 — it must be > 0',
     ]);
   });
+
+  it('refuses a time in ms that a Node timer cannot hold (above 2^31-1 it silently becomes 1 ms)', () => {
+    const dev = schemaOf('dev');
+    const options = { processes: [{ name: 'a', command: 'a', startTimeoutMs: 2 ** 31 }], rules: [], debounceMs: 3e9, graceMs: 2 ** 31 };
+    expect(problems(dev, options)).toEqual([
+      'processes[0].startTimeoutMs is 2147483648 — it must be <= 2147483647',
+      'debounceMs is 3000000000 — it must be <= 2147483647',
+      'graceMs is 2147483648 — it must be <= 2147483647',
+    ]);
+  });
 });
