@@ -54,18 +54,30 @@ function nestedRepository(dir: string, budget = { entries: 20_000 }): string | u
   return undefined;
 }
 
+/** `*.lock` files in `dir` and a few levels below (`--dataDir=.loa` holds `data/identity.lock`), relative to it. */
+function lockFiles(dir: string, depth = 3, prefix = '', budget = { entries: 5_000 }): string[] {
+  let entries;
+  try {
+    entries = readdirSync(join(dir, prefix), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const entry of entries) {
+    if (--budget.entries < 0) break;
+    const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isFile() && entry.name.endsWith('.lock')) found.push(path);
+    else if (entry.isDirectory() && depth > 0 && entry.name !== 'node_modules' && entry.name !== '.git') found.push(...lockFiles(dir, depth - 1, path, budget));
+  }
+  return found;
+}
+
 /**
  * A live process that holds a lock file in the data dir (identity's `identity.lock`: `{"pid", "procStart"}`),
  * as "identity.lock: loa-identity pid 123", or undefined. Removing the dir under it loses what it writes next.
  */
 export function liveLockHolder(dir: string): { file: string; pid: number; role: string } | undefined {
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((name) => name.endsWith('.lock'));
-  } catch {
-    return undefined;
-  }
-  for (const name of names) {
+  for (const name of lockFiles(dir)) {
     let holder: { pid?: unknown; procStart?: unknown; role?: unknown };
     try {
       holder = JSON.parse(readFileSync(join(dir, name), 'utf8'));

@@ -132,6 +132,9 @@ describe('native clean never removes what is not the data dir', () => {
     expect(lines.at(-1)).toBe(
       `[loa] ERROR: dataDir ".loa/data" is in use (identity.lock: loa-identity pid ${process.ppid}): removing it now would lose what that process writes next — stop it first (Ctrl+C in the terminal running loa:dev), or pass --force to remove it anyway`,
     );
+    // A folder above it holds the lock too.
+    expect(await clean('.loa')).toBe(1);
+    expect(lines.at(-1)).toMatch(/^\[loa\] ERROR: dataDir "\.loa" is in use \(data\/identity\.lock: loa-identity pid \d+\)/);
     expect(everything()).toEqual(before);
     // The same pid started at another time is someone else: the lock is stale.
     writeFile(root, '.loa/data/identity.lock', JSON.stringify({ pid: process.ppid, procStart: '1', role: 'loa-identity' }));
