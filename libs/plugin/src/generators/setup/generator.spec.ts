@@ -1,0 +1,286 @@
+import { logger, readJson, readNxJson, readProjectConfiguration, type Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
+import { setupGenerator } from './generator.ts';
+import { mergeMakefile } from './lib/makefile.ts';
+import { changedSince, snapshot } from '../../testing/tree-snapshot.ts';
+
+function emptyWorkspace(): Tree {
+  return createTreeWithEmptyWorkspace({ formatter: 'none' });
+}
+
+describe('nx g @loa/plugin:setup', () => {
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(() => warn.mockRestore());
+
+  const warnings = () => warn.mock.calls.map((call) => String(call[0])).join('\n');
+
+  describe('preset apps in an empty workspace', () => {
+    let tree: Tree;
+    beforeEach(async () => {
+      tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+    });
+
+    it('writes every file, the starter identity, and the projects', () => {
+      for (const path of [
+        'docker-compose.dev.yml',
+        '.env.local.example',
+        'Makefile',
+        '.github/workflows/cloudflare-deploy.yml',
+        'apps/loa/docker/Dockerfile',
+        'apps/loa/docker/Dockerfile.dev',
+        'apps/loa/docker/start-loa.sh',
+        'apps/loa/docker/start-loa-dev.sh',
+        'libs/loa-identity/package.json',
+        'libs/loa-identity/src/main.ts',
+        'libs/loa-identity/src/regenerate-soul.ts',
+        'grimoires/project.json',
+        '.claude/project.json',
+        'libs/loa-identity/project.json',
+      ]) {
+        expect(tree.exists(path)).toBe(true);
+      }
+      for (const [path, content] of snapshot(tree)) {
+        expect({ path, leftover: /<%|__tmpl__/.test(content) || path.includes('__') }).toEqual({ path, leftover: false });
+      }
+      const loa = readProjectConfiguration(tree, 'loa');
+      expect(loa.root).toBe('apps/loa');
+      expect(loa.implicitDependencies).toEqual(['loa-identity', 'grimoires', 'claude']);
+      // No wrangler.jsonc yet, so nothing infers deploy and smoke: written whole, with descriptions.
+      expect(Object.keys(loa.targets!)).toEqual(['dev', 'image', 'deploy', 'smoke']);
+      for (const target of Object.values(loa.targets!)) if (target.executor) expect(target.metadata?.description).toEqual(expect.any(String));
+      expect(loa.targets!.image.options).toEqual({ baseImage: 'loa-base:local' });
+      expect(loa.targets!.deploy.options).toEqual({
+        cwd: 'apps/loa/cloudflare',
+        outDir: 'dist/apps/loa/cloudflare',
+        workerFiles: ['apps/loa/cloudflare/**'],
+        imageInputs: ['apps/loa/docker/**', '.claude/**', 'grimoires/**', 'libs/loa-identity/**', '.dockerignore'],
+      });
+      expect(loa.targets!.smoke.options.urls).toEqual(['https://loa.${CF_SUBDOMAIN}.workers.dev/sandbox-health']);
+      expect(readNxJson(tree)!.plugins).toContainEqual({
+        plugin: '@loa/plugin/plugin',
+        options: { deployTargetName: 'deploy', smokeTargetName: 'smoke', imageTargetName: 'image', devTargetName: 'dev' },
+      });
+      expect(tree.read('.gitignore', 'utf-8')).toMatch(/^\.env\.local\n\.wrangler\/\n\.loa\/\n$/m);
+    });
+
+    it('makes the start scripts executable with LF endings, and writes valid YAML', () => {
+      for (const path of ['apps/loa/docker/start-loa-dev.sh', 'apps/loa/docker/start-loa.sh']) {
+        expect(tree.listChanges().find((change) => change.path === path)?.options?.mode).toBe(0o755);
+        expect(tree.read(path, 'utf-8')).not.toContain('\r');
+        expect(tree.read(path, 'utf-8')).toMatch(/^#!\/usr\/bin\/env bash\n/);
+      }
+      const compose = parse(tree.read('docker-compose.dev.yml', 'utf-8')!);
+      expect(compose.services['loa-dev'].build.dockerfile).toBe('apps/loa/docker/Dockerfile.dev');
+      expect(compose.services['loa-dev'].build.args.BASE_IMAGE).toBe('${LOA_BASE_IMAGE:-loa-base:local}');
+      expect(compose.services['loa-dev'].environment.LOA_IDENTITY_PORT).toBeUndefined();
+      const workflow = parse(tree.read('.github/workflows/cloudflare-deploy.yml', 'utf-8')!);
+      expect(workflow.jobs.deploy.steps.at(-1).run).toBe('npx nx affected -t deploy --outputStyle=stream');
+    });
+
+    it('changes nothing when run again', async () => {
+      const before = snapshot(tree);
+      await setupGenerator(tree, { project: 'loa' });
+      expect(changedSince(tree, before)).toEqual([]);
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it("keeps and lists a file the user edited, and --force replaces it", async () => {
+      const generated = tree.read('docker-compose.dev.yml', 'utf-8')!;
+      const edited = generated.replace('memory: 4G', 'memory: 6G');
+      tree.write('docker-compose.dev.yml', edited);
+      const before = snapshot(tree);
+      await setupGenerator(tree, { project: 'loa' });
+      expect(changedSince(tree, before)).toEqual([]);
+      expect(warnings()).toContain('docker-compose.dev.yml');
+      expect(warnings()).toContain('--force');
+
+      await setupGenerator(tree, { project: 'loa', force: true });
+      expect(tree.read('docker-compose.dev.yml', 'utf-8')).toBe(generated);
+    });
+
+    it("keeps and lists a target the user edited, keeps the user's extra keys, and --force restores ours", async () => {
+      const loa = readJson(tree, 'apps/loa/project.json');
+      loa.targets.dev.options.processes[0].args = ['libs/loa-identity/src/other.ts'];
+      loa.targets.dev.configurations = { ci: { runtime: 'docker' } };
+      loa.targets.test = { command: 'echo mine' };
+      writeFileSyncTree(tree, 'apps/loa/project.json', loa);
+      const before = snapshot(tree);
+      await setupGenerator(tree, { project: 'loa' });
+      expect(changedSince(tree, before)).toEqual([]);
+      expect(warnings()).toContain('apps/loa/project.json target dev');
+
+      await setupGenerator(tree, { project: 'loa', force: true });
+      const forced = readJson(tree, 'apps/loa/project.json');
+      expect(forced.targets.dev.options.processes[0].args).toEqual(['libs/loa-identity/src/main.ts']);
+      expect(forced.targets.dev.configurations).toEqual({ ci: { runtime: 'docker' } });
+      expect(forced.targets.test).toEqual({ command: 'echo mine' });
+    });
+  });
+
+  describe('preset deploy (the seed layout)', () => {
+    it('writes into deploy/, with rules and mounts for its paths, and changes nothing when run again', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'moltworker', preset: 'deploy', ci: 'none', healthPort: 3100 });
+      for (const path of ['deploy/Dockerfile', 'deploy/Dockerfile.dev', 'deploy/start-loa-dev.sh', 'deploy/start-loa.sh', 'deploy/loa-identity/src/main.ts', 'deploy/project.json']) {
+        expect(tree.exists(path)).toBe(true);
+      }
+      expect(tree.exists('.github/workflows/cloudflare-deploy.yml')).toBe(false);
+      // The identity lives inside the project: no project of its own, no implicit dependency on it.
+      expect(tree.exists('deploy/loa-identity/project.json')).toBe(false);
+      const project = readProjectConfiguration(tree, 'moltworker');
+      expect(project.root).toBe('deploy');
+      expect(project.implicitDependencies).toEqual(['grimoires', 'claude']);
+      const rules = project.targets!.dev.options.rules;
+      expect(rules[0].match).toEqual(['deploy/loa-identity/**/*.ts', '.claude/lib/**/*.ts']);
+      // deploy/ also holds the identity and the Worker: only the image's own files say "rebuild".
+      expect(rules.at(-1).match).toEqual(['deploy/Dockerfile', 'deploy/Dockerfile.dev', 'deploy/start-loa.sh', 'deploy/start-loa-dev.sh', 'docker-compose.dev.yml']);
+      expect(project.targets!.dev.options.env.LOA_IDENTITY_PORT).toBe('3100');
+      const compose = parse(tree.read('docker-compose.dev.yml', 'utf-8')!);
+      const service = compose.services['loa-dev'];
+      expect(service.build.dockerfile).toBe('deploy/Dockerfile.dev');
+      expect(service.volumes).toContain('./deploy/loa-identity:/workspace/deploy/loa-identity:rw');
+      expect(service.volumes).toContain('./deploy/project.json:/workspace/deploy/project.json:ro');
+      expect(service.environment.LOA_IDENTITY_PORT).toBe('3100');
+      expect(service.ports).toContain('127.0.0.1:3100:3100');
+      expect(tree.read('deploy/start-loa-dev.sh', 'utf-8')).toContain('PROJECT=$WORKSPACE/deploy/project.json');
+      expect(tree.read('deploy/start-loa-dev.sh', 'utf-8')).toContain('IDENTITY=(node deploy/loa-identity/src/main.ts)');
+
+      const before = snapshot(tree);
+      await setupGenerator(tree, { project: 'moltworker', preset: 'deploy', ci: 'none', healthPort: 3100 });
+      expect(changedSince(tree, before)).toEqual([]);
+    });
+
+    it("leaves an existing production Dockerfile and identity service alone, and names the Worker from wrangler.jsonc", async () => {
+      const tree = emptyWorkspace();
+      tree.write('deploy/Dockerfile', 'FROM mine\n');
+      tree.write('deploy/loa-identity/src/main.ts', 'console.log("mine");\n');
+      tree.write('deploy/cloudflare/wrangler.jsonc', '// the Worker\n{ "name": "my-worker", /* c */ "main": "src/index.ts", }\n');
+      await setupGenerator(tree, { project: 'moltworker', preset: 'deploy' });
+      expect(tree.read('deploy/Dockerfile', 'utf-8')).toBe('FROM mine\n');
+      expect(tree.exists('deploy/start-loa.sh')).toBe(false);
+      expect(tree.read('deploy/loa-identity/src/main.ts', 'utf-8')).toBe('console.log("mine");\n');
+      expect(tree.exists('deploy/loa-identity/src/regenerate-soul.ts')).toBe(false);
+      // deploy and smoke are inferred from wrangler.jsonc: project.json only adds the image inputs.
+      const targets = readProjectConfiguration(tree, 'moltworker').targets!;
+      expect(targets.deploy).toEqual({ options: { imageInputs: ['deploy/Dockerfile', 'deploy/start-loa.sh', '.claude/**', 'grimoires/**', 'deploy/loa-identity/**', '.dockerignore'] } });
+      expect(targets.smoke).toBeUndefined();
+      expect(warn).not.toHaveBeenCalled();
+
+      await setupGenerator(tree, { project: 'moltworker', preset: 'deploy', workerName: 'other-worker' });
+      expect(readProjectConfiguration(tree, 'moltworker').targets!.smoke).toEqual({ options: { urls: ['https://other-worker.${CF_SUBDOMAIN}.workers.dev/sandbox-health'] } });
+    });
+  });
+
+  describe('an existing Makefile', () => {
+    const USER = ['# mine', 'build:', '\tcargo build', '', 'dev:', '\t./my-dev.sh', ''].join('\n');
+
+    it("keeps the user's targets and appends only the missing ones; a second run changes nothing; --force replaces ours", async () => {
+      const tree = emptyWorkspace();
+      tree.write('Makefile', USER);
+      await setupGenerator(tree, { project: 'loa' });
+      const merged = tree.read('Makefile', 'utf-8')!;
+      expect(merged.startsWith(USER)).toBe(true);
+      expect(merged).toContain('\nNX ?= npx nx\n.PHONY: help dev-build dev-shell dev-logs dev-down dev-clean deploy-cf\n');
+      expect(merged).toContain('\ndev-build:\n\t$(NX) run loa:dev-build\n');
+      expect(merged.match(/^dev:/gm)).toHaveLength(1);
+      expect(warnings()).toContain('Makefile target dev');
+
+      const before = snapshot(tree);
+      await setupGenerator(tree, { project: 'loa' });
+      expect(changedSince(tree, before)).toEqual([]);
+
+      await setupGenerator(tree, { project: 'loa', force: true });
+      const forced = tree.read('Makefile', 'utf-8')!;
+      expect(forced).toContain('build:\n\tcargo build\n');
+      expect(forced).toContain('dev:\n\t$(NX) run loa:dev\n');
+      expect(forced).not.toContain('my-dev.sh');
+    });
+
+    it('ignores variables and comments that look like rules', () => {
+      const existing = 'CC := gcc\n# dev: not a rule\nall:\n\techo all\n';
+      const ours = 'NX := npx nx\n\ndev:\n\t$(NX) run loa:dev\n';
+      const merge = mergeMakefile(existing, ours, false);
+      expect(merge.added).toEqual(['dev']);
+      expect(mergeMakefile(merge.content, ours, false).content).toBe(merge.content);
+    });
+  });
+
+  describe('bad input: a clear error, nothing written', () => {
+    const cases: [string, Record<string, unknown>, RegExp, (tree: Tree) => void][] = [
+      ['an unknown preset', { preset: 'seed' }, /Unknown preset "seed": use --preset=apps .* or --preset=deploy/, () => undefined],
+      ['a port out of range', { gatewayPort: 70000 }, /--gatewayPort=70000 is not a port: use a whole number from 1 to 65535/, () => undefined],
+      ['port 0', { healthPort: 0 }, /--healthPort=0 is not a port/, () => undefined],
+      ['a fractional port', { healthPort: 30.5 }, /--healthPort=30.5 is not a port/, () => undefined],
+      ['the same port twice', { healthPort: 18789 }, /both 18789/, () => undefined],
+      ['a project name Nx rejects', { project: '1loa' }, /--project="1loa" is not a name Nx accepts/, () => undefined],
+      ['a project name with a colon', { project: 'loa:dev' }, /is not a name Nx accepts/, () => undefined],
+      ['a file where a folder is needed', { identityRoot: 'libs/identity' }, /libs\/identity is a file, but identityRoot must be a folder: move the file away or pass --identityRoot=/, (tree) => tree.write('libs/identity', 'x')],
+      ['a path outside the workspace', { dockerDir: '../docker' }, /--dockerDir="..\/docker" must be a folder inside the workspace/, () => undefined],
+      ['a bad memory limit', { memoryLimit: '4GB' }, /--memoryLimit="4GB" is not a memory size/, () => undefined],
+      ['an unknown ci', { ci: 'gitlab' }, /--ci="gitlab" is not a choice/, () => undefined],
+      ['a bad Worker name', { workerName: 'My_Worker' }, /--workerName="My_Worker" is not a Worker name/, () => undefined],
+    ];
+    it.each(cases)('%s', async (_name, options, message, prepare) => {
+      const tree = emptyWorkspace();
+      prepare(tree);
+      const before = snapshot(tree);
+      await expect(setupGenerator(tree, { project: 'loa', ...options })).rejects.toThrow(message);
+      expect(changedSince(tree, before)).toEqual([]);
+    });
+  });
+
+  it('the starter identity runs and answers /health, replaying its log', async () => {
+    const tree = emptyWorkspace();
+    await setupGenerator(tree, { project: 'loa', healthPort: 39217 });
+    const dir = mkdtempSync(join(tmpdir(), 'loa-starter-'));
+    try {
+      for (const path of ['libs/loa-identity/package.json', 'libs/loa-identity/src/main.ts', 'libs/loa-identity/src/soul.ts']) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), tree.read(path)!);
+      }
+      mkdirSync(join(dir, 'grimoires/loa'), { recursive: true });
+      writeFileSync(join(dir, 'grimoires/loa/BEAUVOIR.md'), '# Me\n');
+      for (const start of [1, 2]) {
+        const health = await runUntilHealthy(dir, 39217);
+        expect(health).toMatchObject({ ok: true, service: 'identity', start });
+      }
+      expect(readFileSync(join(dir, '.loa/workspace/SOUL.md'), 'utf8')).toContain('# Me\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function writeFileSyncTree(tree: Tree, path: string, value: unknown): void {
+  tree.write(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Starts the starter identity in `dir`, waits for /health, stops it (SIGTERM) and returns the answer. */
+async function runUntilHealthy(dir: string, port: number): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['libs/loa-identity/src/main.ts'], { cwd: dir, stdio: 'ignore' });
+  const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
+  try {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/health`);
+        return (await response.json()) as Record<string, unknown>;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolvePromise) => setTimeout(resolvePromise, 50));
+      }
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}

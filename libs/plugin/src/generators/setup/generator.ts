@@ -1,0 +1,318 @@
+// nx g @loa/plugin:setup — the dev loop, images and Cloudflare deploy for an existing repository, in
+// this repository's layout (preset apps) or the seed's (preset deploy). Every file comes from a template
+// under files/ and is compared with what is there: missing → written, identical → untouched (so a
+// second run changes nothing), different → the user's edit, kept and listed unless --force.
+import {
+  addProjectConfiguration,
+  formatFiles,
+  generateFiles,
+  getProjects,
+  logger,
+  normalizePath,
+  parseJson,
+  readNxJson,
+  updateNxJson,
+  updateProjectConfiguration,
+  type ProjectConfiguration,
+  type Tree,
+} from '@nx/devkit';
+import { fileURLToPath } from 'node:url';
+import type { SetupGeneratorSchema } from './schema.d.ts';
+import { mergeMakefile } from './lib/makefile.ts';
+import { containsConfig, overlayConfig, projectTargets } from './lib/targets.ts';
+
+const FILES = fileURLToPath(new URL('./files', import.meta.url));
+const PRESETS = ['apps', 'deploy'] as const;
+// Nx's own pattern for project names (@nx/devkit's project-name-and-root-utils), without whitespace:
+// the name goes into paths and into `nx run <name>:dev`.
+const PROJECT_NAME = /^(?:@[a-zA-Z0-9-*~][a-zA-Z0-9-*._~]*\/[a-zA-Z0-9-~][a-zA-Z0-9-._~]*|[a-zA-Z][^:\s]*)$/;
+const PLUGIN = '@loa/plugin';
+/** The inference plugin's entry (libs/plugin/src/plugin.ts) and its options, as nx.json registers it. */
+const PLUGIN_ENTRY = { plugin: '@loa/plugin/plugin', options: { deployTargetName: 'deploy', smokeTargetName: 'smoke', imageTargetName: 'image', devTargetName: 'dev' } };
+/** Ignored, so secrets, wrangler's local state and the dev loop's data (.loa/data, .loa/workspace) never get committed. */
+const GITIGNORE_ENTRIES = ['.env.local', '.wrangler/', '.loa/'];
+
+export interface NormalizedSetupOptions {
+  project: string;
+  preset: 'apps' | 'deploy';
+  projectRoot: string;
+  projectExists: boolean;
+  identityRoot: string;
+  grimoiresRoot: string;
+  claudeRoot: string;
+  dockerDir: string;
+  cloudflareDir: string;
+  baseImage: string;
+  workerName: string;
+  /** The name in <cloudflareDir>/wrangler.jsonc: the plugin infers deploy and smoke from that file. */
+  wranglerName?: string;
+  gatewayPort: number;
+  healthPort: number;
+  memoryLimit: string;
+  ci: 'github' | 'none';
+  skipFormat: boolean;
+  force: boolean;
+  /** Where @loa/plugin's sources are in this workspace (Dockerfile.dev bundles the engine from them). */
+  pluginRoot: string;
+}
+
+export class SetupOptionsError extends Error {}
+
+function cleanPath(name: string, value: string): string {
+  const path = normalizePath(value.trim()).replace(/^\.\/+/, '').replace(/\/+$/, '');
+  if (!path || path === '.' || path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.split('/').includes('..')) {
+    throw new SetupOptionsError(`--${name}="${value}" must be a folder inside the workspace, relative to its root (e.g. --${name}=libs/loa-identity)`);
+  }
+  return path;
+}
+
+function port(name: string, value: unknown, fallback: number): number {
+  const number = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > 65535) {
+    throw new SetupOptionsError(`--${name}=${String(value)} is not a port: use a whole number from 1 to 65535`);
+  }
+  return number;
+}
+
+function workerNameFrom(tree: Tree, cloudflareDir: string): string | undefined {
+  for (const file of ['wrangler.jsonc', 'wrangler.json']) {
+    const path = `${cloudflareDir}/${file}`;
+    if (!tree.exists(path)) continue;
+    try {
+      const name = parseJson<{ name?: unknown }>(tree.read(path, 'utf-8') ?? '', { expectComments: true, allowTrailingComma: true }).name;
+      if (typeof name === 'string' && name) return name;
+    } catch {
+      // An unreadable wrangler config is wrangler's to report; the project name stands in.
+    }
+  }
+  return undefined;
+}
+
+function pluginRootIn(tree: Tree): string {
+  for (const project of getProjects(tree).values()) {
+    const manifest = `${project.root}/package.json`;
+    if (tree.exists(manifest) && parseJson<{ name?: string }>(tree.read(manifest, 'utf-8') ?? '{}').name === PLUGIN) return project.root;
+  }
+  return `node_modules/${PLUGIN}`;
+}
+
+/** Checks every option and fills in the preset's paths; throws before anything is written. */
+export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): NormalizedSetupOptions {
+  const preset = schema.preset ?? 'apps';
+  if (!PRESETS.includes(preset)) {
+    throw new SetupOptionsError(`Unknown preset "${preset}": use --preset=apps (apps/<project>/docker, libs/loa-identity) or --preset=deploy (the seed's deploy/ layout)`);
+  }
+  const project = (schema.project ?? 'loa').trim();
+  if (!PROJECT_NAME.test(project)) {
+    throw new SetupOptionsError(`--project="${project}" is not a name Nx accepts: start with a letter (or @scope/), no ':' and no spaces (e.g. --project=loa)`);
+  }
+  const existing = getProjects(tree).get(project);
+  const projectRoot = existing?.root ?? (preset === 'apps' ? `apps/${project}` : 'deploy');
+  const given = (name: keyof SetupGeneratorSchema, fallback: string) => {
+    const value = schema[name];
+    return cleanPath(name, typeof value === 'string' ? value : fallback);
+  };
+  const options = {
+    project,
+    preset,
+    projectRoot,
+    projectExists: Boolean(existing),
+    identityRoot: given('identityRoot', preset === 'apps' ? 'libs/loa-identity' : 'deploy/loa-identity'),
+    grimoiresRoot: given('grimoiresRoot', 'grimoires'),
+    claudeRoot: given('claudeRoot', '.claude'),
+    dockerDir: given('dockerDir', preset === 'apps' ? `${projectRoot}/docker` : 'deploy'),
+    cloudflareDir: given('cloudflareDir', preset === 'apps' ? `${projectRoot}/cloudflare` : 'deploy/cloudflare'),
+    baseImage: (schema.baseImage ?? 'loa-base:local').trim(),
+    workerName: '',
+    gatewayPort: port('gatewayPort', schema.gatewayPort, 18789),
+    healthPort: port('healthPort', schema.healthPort, 3000),
+    memoryLimit: schema.memoryLimit ?? '4G',
+    ci: schema.ci ?? 'github',
+    skipFormat: schema.skipFormat ?? false,
+    force: schema.force ?? false,
+    pluginRoot: pluginRootIn(tree),
+  } satisfies NormalizedSetupOptions;
+  if (options.gatewayPort === options.healthPort) {
+    throw new SetupOptionsError(`--gatewayPort and --healthPort are both ${options.healthPort}: the gateway and identity each need their own port`);
+  }
+  if (!/^[1-9]\d*[MG]$/.test(options.memoryLimit)) {
+    throw new SetupOptionsError(`--memoryLimit="${options.memoryLimit}" is not a memory size: use a whole number of megabytes or gigabytes, e.g. 4G or 512M`);
+  }
+  if (!['github', 'none'].includes(options.ci)) {
+    throw new SetupOptionsError(`--ci="${options.ci}" is not a choice: use --ci=github (a deploy workflow) or --ci=none`);
+  }
+  if (!options.baseImage || /\s/.test(options.baseImage)) {
+    throw new SetupOptionsError(`--baseImage="${options.baseImage}" is not an image reference (e.g. ghcr.io/you/loa:main)`);
+  }
+  for (const name of ['projectRoot', 'identityRoot', 'grimoiresRoot', 'claudeRoot', 'dockerDir', 'cloudflareDir'] as const) {
+    if (tree.exists(options[name]) && tree.isFile(options[name])) {
+      throw new SetupOptionsError(`${options[name]} is a file, but ${name} must be a folder: move the file away or pass --${name}=<another folder>`);
+    }
+  }
+  const wranglerName = workerNameFrom(tree, options.cloudflareDir);
+  const workerName = (schema.workerName ?? wranglerName ?? project.replace(/^@[^/]+\//, '')).trim();
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(workerName)) {
+    throw new SetupOptionsError(`--workerName="${workerName}" is not a Worker name Cloudflare accepts: lowercase letters, digits and '-', up to 63 characters`);
+  }
+  return { ...options, workerName, wranglerName };
+}
+
+/**
+ * Renders a folder of templates with generateFiles into memory: generateFiles only needs `exists`,
+ * `write` and `root` from its tree (guarded by a spec), so a small capturing tree gives each file's
+ * content without touching the real tree, and the generator decides what to do with it.
+ */
+export function renderTemplates(folder: string, target: string, substitutions: Record<string, unknown>): Map<string, string> {
+  const files = new Map<string, string>();
+  const capture = {
+    root: '/',
+    exists: () => false,
+    write: (path: string, content: Buffer | string) => files.set(normalizePath(path), content.toString()),
+  } as unknown as Tree;
+  generateFiles(capture, `${FILES}/${folder}`, target, substitutions);
+  return files;
+}
+
+interface Outcome {
+  kept: string[];
+}
+
+/** Writes `content` unless the file already holds it; a different file is the user's unless forced. */
+function writeFile(tree: Tree, path: string, content: string, options: NormalizedSetupOptions, outcome: Outcome): void {
+  const executable = path.endsWith('.sh');
+  // Shell scripts run in Linux containers: LF whatever the checkout or template did.
+  const text = executable ? content.replace(/\r\n?/g, '\n') : content;
+  const current = tree.exists(path) ? tree.read(path, 'utf-8') : null;
+  if (current === text) return;
+  if (current !== null && !options.force) {
+    outcome.kept.push(path);
+    return;
+  }
+  // The mode only when the content changes: changePermissions on an unchanged file records an update.
+  tree.write(path, text, executable ? { mode: 0o755 } : undefined);
+}
+
+function substitutionsOf(options: NormalizedSetupOptions): Record<string, unknown> {
+  const megabytes = Number.parseInt(options.memoryLimit, 10) * (options.memoryLimit.endsWith('G') ? 1024 : 1);
+  return {
+    ...options,
+    tmpl: '',
+    maxOldSpaceMb: megabytes,
+    identityPackageName: options.identityRoot.split('/').pop()!.replace(/^\.+/, ''),
+  };
+}
+
+function writeTemplates(tree: Tree, options: NormalizedSetupOptions, outcome: Outcome): void {
+  const substitutions = substitutionsOf(options);
+  const files = new Map([
+    ...renderTemplates('root', '.', substitutions),
+    ...renderTemplates('docker', options.dockerDir, substitutions),
+    ...(options.ci === 'github' ? renderTemplates('github', '.', substitutions) : []),
+  ]);
+  // The production image is the user's once it exists (it carries their build); written only when missing.
+  if (!tree.exists(`${options.dockerDir}/Dockerfile`)) {
+    for (const [path, content] of renderTemplates('production', options.dockerDir, substitutions)) {
+      if (!tree.exists(path)) files.set(path, content);
+    }
+  }
+  // A starter identity only where there is no service, so that `dev` has something to run at once.
+  if (!tree.exists(`${options.identityRoot}/src/main.ts`)) {
+    for (const [path, content] of renderTemplates('identity', options.identityRoot, substitutions)) {
+      if (!tree.exists(path)) files.set(path, content);
+    }
+  }
+  for (const [path, content] of files) {
+    if (path === 'Makefile' && tree.exists(path)) {
+      const merge = mergeMakefile(tree.read(path, 'utf-8')!, content, options.force);
+      if (merge.content !== tree.read(path, 'utf-8')) tree.write(path, merge.content);
+      outcome.kept.push(...merge.differing.map((name) => `Makefile target ${name}`));
+      continue;
+    }
+    writeFile(tree, path, content, options, outcome);
+  }
+}
+
+function updateGitignore(tree: Tree): void {
+  const current = tree.exists('.gitignore') ? tree.read('.gitignore', 'utf-8')! : '';
+  const present = new Set(current.split(/\r?\n/).map((line) => line.trim().replace(/^\//, '').replace(/\/$/, '')));
+  const missing = GITIGNORE_ENTRIES.filter((entry) => !present.has(entry.replace(/\/$/, '')));
+  if (missing.length === 0) return;
+  const prefix = current === '' ? '' : `${current.replace(/\n*$/, '\n')}\n`;
+  tree.write('.gitignore', `${prefix}# nx g @loa/plugin:setup: local secrets, wrangler's state, the dev loop's data\n${missing.join('\n')}\n`);
+}
+
+/** The project at `root`, given a project.json when it has no configuration yet; returns its name. */
+function ensureContentProject(tree: Tree, root: string): string {
+  const found = [...getProjects(tree).entries()].find(([, project]) => project.root === root);
+  if (found) return found[0];
+  const base = root.split('/').pop()!.replace(/^\.+/, '') || 'content';
+  const taken = new Set(getProjects(tree).keys());
+  let name = base;
+  for (let index = 2; taken.has(name); index++) name = `${base}-${index}`;
+  addProjectConfiguration(tree, name, { root, projectType: 'library', sourceRoot: root, tags: [], targets: {} });
+  return name;
+}
+
+function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Outcome): void {
+  const inProject = (path: string) => path === options.projectRoot || path.startsWith(`${options.projectRoot}/`);
+  const dependencies = [options.identityRoot, options.grimoiresRoot, options.claudeRoot]
+    .filter((root) => !inProject(root))
+    .map((root) => ensureContentProject(tree, root));
+  const targets = projectTargets(options);
+  if (!options.projectExists) {
+    addProjectConfiguration(tree, options.project, {
+      root: options.projectRoot,
+      projectType: 'application',
+      sourceRoot: options.projectRoot,
+      tags: [],
+      implicitDependencies: dependencies,
+      targets,
+    });
+    return;
+  }
+  const current = getProjects(tree).get(options.project)! as ProjectConfiguration;
+  const next: ProjectConfiguration = structuredClone(current);
+  next.implicitDependencies = [...(current.implicitDependencies ?? [])];
+  for (const dependency of dependencies) if (!next.implicitDependencies.includes(dependency)) next.implicitDependencies.push(dependency);
+  next.targets ??= {};
+  for (const [name, target] of Object.entries(targets)) {
+    const existing = next.targets[name];
+    if (!existing) next.targets[name] = target;
+    else if (containsConfig(existing, target)) continue;
+    else if (options.force) next.targets[name] = overlayConfig(existing, target);
+    else outcome.kept.push(`${options.projectRoot}/project.json target ${name}`);
+  }
+  // Compared as JSON values: getProjects' objects carry symbol keys that structuredClone drops, so
+  // isDeepStrictEqual would call every project changed, and updateProjectConfiguration reformats the file.
+  if (!containsConfig(next, current) || !containsConfig(current, next)) updateProjectConfiguration(tree, options.project, next);
+}
+
+/**
+ * Registers the inference plugin in nx.json once. An existing entry (string or object, whatever its
+ * options) is the user's and stays; then nx.json is not written at all, since updateNxJson reformats it.
+ */
+function registerPlugin(tree: Tree): void {
+  const nxJson = readNxJson(tree);
+  if (!nxJson) return;
+  const registered = (nxJson.plugins ?? []).some((entry) => (typeof entry === 'string' ? entry : entry.plugin) === PLUGIN_ENTRY.plugin);
+  if (registered) return;
+  nxJson.plugins = [...(nxJson.plugins ?? []), structuredClone(PLUGIN_ENTRY)];
+  updateNxJson(tree, nxJson);
+}
+
+export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): Promise<void> {
+  const options = normalizeOptions(tree, schema);
+  const outcome: Outcome = { kept: [] };
+  writeTemplates(tree, options, outcome);
+  updateGitignore(tree);
+  updateProject(tree, options, outcome);
+  registerPlugin(tree);
+  if (outcome.kept.length > 0) {
+    logger.warn(
+      `Kept what you edited (run again with --force to replace it with the generator's version):\n${outcome.kept.map((item) => `  - ${item}`).join('\n')}`,
+    );
+  }
+  if (!options.skipFormat) await formatFiles(tree);
+}
+
+export default setupGenerator;
