@@ -50,7 +50,7 @@ describe('createRedactor', () => {
     expect(redact.skipped).toEqual(['BIND', 'CF_ENV', 'HOST', 'LOOP', 'MODE', 'PORT', 'SCHEME', 'SECURE']);
     const notice = skippedNotice(redact) ?? '';
     expect(notice).toBe(
-      'not hiding BIND, CF_ENV, HOST, LOOP, MODE, PORT, SCHEME, SECURE in output: their values are a common word or number (true, https, localhost, a port…) that would garble every line it occurs in',
+      'not hiding BIND, CF_ENV, HOST, LOOP, MODE, PORT, SCHEME, SECURE in output: their values are a common word or number (true, https, localhost, a port…) or a path in the workspace, which would garble every line it occurs in',
     );
     expect(notice).not.toMatch(/18789|0\.0\.0\.0|127\.0\.0\.1|development|Production/);
     expect(skippedNotice(createRedactor({ KEY: 'sk-real-secret' }))).toBeUndefined();

@@ -25,7 +25,7 @@ export function isCommonValue(value: string): boolean {
 
 export interface Redactor {
   (text: string): string;
-  /** Variables whose values are not hidden because they are common (isCommonValue), sorted. */
+  /** Variables whose values are not hidden because they are common (isCommonValue) or plain configuration, sorted. */
   readonly skipped: readonly string[];
   /** The variables whose hidden values occur in `text` (to warn without showing them). */
   namesIn(text: string): string[];
@@ -40,6 +40,8 @@ export interface Redactor {
 export function createRedactor(
   envFileValues: Record<string, string> | ReadonlyArray<readonly [string, string]> = {},
   environment: NodeJS.ProcessEnv = {},
+  /** A value that is plainly configuration (a folder of the workspace): shown, unless its name says secret. */
+  isPlainConfig: (value: string) => boolean = () => false,
 ): Redactor {
   const pairs: Array<readonly [string, string | undefined]> = [
     ...(Array.isArray(envFileValues) ? envFileValues : Object.entries(envFileValues)),
@@ -55,7 +57,7 @@ export function createRedactor(
   };
   for (const [name, value] of pairs) {
     if (!value) continue;
-    if (isCommonValue(value)) {
+    if (isCommonValue(value) || (!SECRET_NAME.test(name) && isPlainConfig(value))) {
       skipped.add(name);
       continue;
     }
@@ -88,7 +90,7 @@ export function skippedNotice(redact: Redactor): string | undefined {
   if (redact.skipped.length === 0) return undefined;
   return (
     `not hiding ${redact.skipped.join(', ')} in output: ${redact.skipped.length > 1 ? 'their values are' : 'its value is'} ` +
-    'a common word or number (true, https, localhost, a port…) that would garble every line it occurs in'
+    'a common word or number (true, https, localhost, a port…) or a path in the workspace, which would garble every line it occurs in'
   );
 }
 

@@ -41,6 +41,22 @@ describe('loadSecrets', () => {
       workspace.remove();
     }
   });
+
+  it('shows a value that names a folder of the workspace (configuration), unless its name says secret', () => {
+    const workspace = tempDir('loa-load-secrets-');
+    try {
+      writeFile(workspace.path, 'grimoires/loa/BEAUVOIR.md', '# persona\n');
+      writeFile(workspace.path, 'tokens/x', 'x');
+      writeFile(workspace.path, '.env.local', 'LOA_GRIMOIRES_DIR=grimoires\nOUTSIDE=../elsewhere\nAPI_TOKEN=tokens\nOTHER=not-a-folder-here\n');
+      const { redact } = loadSecrets(workspace.path, {});
+      expect(redact('[loa] watching .claude, grimoires, libs')).toBe('[loa] watching .claude, grimoires, libs');
+      expect(redact.skipped).toEqual(['LOA_GRIMOIRES_DIR']);
+      // A token that happens to name a folder, a path outside the workspace, anything else: hidden.
+      expect(redact('tokens ../elsewhere not-a-folder-here')).toBe('*** *** ***');
+    } finally {
+      workspace.remove();
+    }
+  });
 });
 
 describe('secrets never reach output', () => {
@@ -142,7 +158,7 @@ console.error('json ' + JSON.stringify(pem));`);
     const output = await runLeaky("console.log('https://localhost:' + process.env.PUBLIC_PORT + ' tls=' + process.env.USE_TLS + ' ' + process.env.REAL_SECRET);");
     expect(output).toContain('[leaky] https://localhost:18789 tls=true ***');
     expect(output.split('\n').filter((line) => line.includes('not hiding'))).toEqual([
-      '[loa] not hiding PUBLIC_PORT, USE_TLS in output: their values are a common word or number (true, https, localhost, a port…) that would garble every line it occurs in',
+      '[loa] not hiding PUBLIC_PORT, USE_TLS in output: their values are a common word or number (true, https, localhost, a port…) or a path in the workspace, which would garble every line it occurs in',
     ]);
     expect(output).not.toContain('real-SECRET-value');
   });

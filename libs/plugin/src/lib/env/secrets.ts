@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { nxEnvFiles, readEnvFile, readEnvFiles, type TaskScope } from './env-file.ts';
 import { createRedactor, type Redactor } from './redact.ts';
 
@@ -18,5 +19,17 @@ export function loadSecrets(
   // What the environment holds under those names too: Nx expands `${OTHER}` in a value as it loads it
   // (dotenv-expand), so the value a child sees may be none of the files' texts.
   const asLoaded = fromFiles.flatMap(([name]) => (env[name] ? [[name, env[name]] as [string, string]] : []));
-  return { envFileValues, redact: createRedactor([...fromFiles, ...asLoaded], env) };
+  return { envFileValues, redact: createRedactor([...fromFiles, ...asLoaded], env, (value) => namesWorkspacePath(root, value)) };
+}
+
+/**
+ * `LOA_GRIMOIRES_DIR=grimoires` in .env.local is configuration, not a secret: hiding it turned
+ * "watching …, grimoires, …" into "watching …, ***, …". A value that names an existing file or folder
+ * inside the workspace is shown (the notice names the variable); anything else from an env file stays hidden.
+ */
+function namesWorkspacePath(root: string, value: string): boolean {
+  if (value.length > 512 || /[\0\r\n]/.test(value)) return false;
+  const path = resolve(root, value);
+  const inside = relative(root, path);
+  return !inside.startsWith('..') && !isAbsolute(inside) && existsSync(path);
 }
