@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { validateOptions } from '../lib/schema/validate.ts';
+import { showProject } from '../testing/resolved-project.ts';
 
 /**
  * Each executor's schema.json (what Nx and the validator read) against its schema.d.ts (the options type
@@ -117,9 +118,8 @@ describe('schema.json and schema.d.ts agree', () => {
 });
 
 describe("apps/loa's targets pass the validator", () => {
-  const project = JSON.parse(readFileSync(join(pluginRoot, '../../apps/loa/project.json'), 'utf8')) as {
-    targets: Record<string, { executor?: string; options?: object; configurations?: Record<string, object> }>;
-  };
+  // As Nx resolves them: project.json over the targets the plugin infers from wrangler.jsonc and Dockerfile.dev.
+  const project = showProject(join(pluginRoot, '../..'), 'loa');
   const cases = Object.entries(project.targets)
     .filter(([, target]) => target.executor?.startsWith('@loa/plugin:'))
     .flatMap(([name, target]) => [undefined, ...Object.keys(target.configurations ?? {})].map((configuration) => [configuration ? `${name}:${configuration}` : name, target, configuration] as const));

@@ -3,6 +3,7 @@ import { exitCodeUnderNx, runDev, runtimes } from './dev.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { devOptions } from '../../testing/dev-options.ts';
+import { showProject } from '../../testing/resolved-project.ts';
 
 const schema = JSON.parse(readFileSync(join(__dirname, 'schema.json'), 'utf8'));
 
@@ -69,8 +70,9 @@ describe('runDev', () => {
   });
 
   it('apps/loa marks continuous exactly the dev targets that run until stopped', () => {
-    const project = JSON.parse(readFileSync(join(__dirname, '../../../../../apps/loa/project.json'), 'utf8'));
-    const devTargets = Object.entries(project.targets as Record<string, { executor: string; continuous?: boolean }>).filter(([, t]) => t.executor === '@loa/plugin:dev');
+    // As Nx resolves them: the dev-* family is inferred from Dockerfile.dev, dev is in project.json.
+    const project = showProject(join(__dirname, '../../../../..'), 'loa');
+    const devTargets = Object.entries(project.targets).filter(([, t]) => t.executor === '@loa/plugin:dev');
     expect(Object.fromEntries(devTargets.map(([name, t]) => [name, t.continuous ?? false]))).toEqual({
       dev: true,
       'dev-build': true,

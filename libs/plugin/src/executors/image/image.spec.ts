@@ -15,7 +15,8 @@ describe('image executor options', () => {
 
   it('refuses out-of-range and unknown values before docker runs, one line each', async () => {
     const lines: string[] = [];
-    const code = await buildImage({ pullTimeoutSeconds: 0, progress: 'fancy' as never, maxOverheadMb: -1 }, { root: bin.path, env: { PATH: bin.path }, print: (l) => lines.push(l), stdoutIsTty: false });
+    const required = { dockerfile: 'docker/Dockerfile.dev', productionDockerfile: 'docker/Dockerfile', baseImage: 'example.invalid/app:main' };
+    const code = await buildImage({ ...required, pullTimeoutSeconds: 0, progress: 'fancy' as never, maxOverheadMb: -1 }, { root: bin.path, env: { PATH: bin.path }, print: (l) => lines.push(l), stdoutIsTty: false });
     expect(code).toBe(1);
     expect(lines).toEqual([
       '[loa] ERROR: pullTimeoutSeconds is 0 — it must be >= 1',
@@ -23,5 +24,17 @@ describe('image executor options', () => {
       '[loa] ERROR: progress is "fancy" — allowed: auto, plain, tty',
     ]);
     expect(existsSync(join(bin.path, 'calls')) ? readFileSync(join(bin.path, 'calls'), 'utf8') : '').toBe('');
+  });
+
+  it('has no default image or path of any one repository: without them it names each, before docker runs', async () => {
+    const lines: string[] = [];
+    const code = await buildImage({}, { root: bin.path, env: { PATH: bin.path }, print: (l) => lines.push(l), stdoutIsTty: false });
+    expect(code).toBe(1);
+    expect(lines).toEqual([
+      '[loa] ERROR: "dockerfile" is missing — add it (the dev Dockerfile, relative to the workspace root)',
+      '[loa] ERROR: "productionDockerfile" is missing — add it (the production Dockerfile, built locally when the base image cannot be had)',
+      '[loa] ERROR: "baseImage" is missing — add it (the dev image\'s BASE_IMAGE: the production image, used when present locally or pullable (ghcr.io/<owner>/<repo>:main, say))',
+    ]);
+    expect(existsSync(join(bin.path, 'calls'))).toBe(false);
   });
 });

@@ -82,7 +82,7 @@ describe('validateOptions', () => {
   });
 
   it('enforces the ranges Nx leaves to the executor (integers, exclusive minimums)', () => {
-    expect(problems(schemaOf('deploy-cf'), { smokeAttempts: 0, smokeTimeoutSeconds: 0, url: 'notaurl' })).toEqual([
+    expect(problems(schemaOf('deploy-cf'), { cwd: 'worker', outDir: 'dist/worker', workerFiles: ['worker/**'], smokeAttempts: 0, smokeTimeoutSeconds: 0, url: 'notaurl' })).toEqual([
       'url is "notaurl" — it must be an http:// or https:// URL',
       'smokeAttempts is 0 — it must be >= 1',
       'smokeTimeoutSeconds is 0 — it must be > 0',
