@@ -1,0 +1,85 @@
+// This repository's own files are the generator's output (issue 8): the generator run over them, with
+// this repository's values, changes nothing. So the templates (files/) and the repository cannot drift
+// apart: a change to docker-compose.dev.yml, the Makefile, a Dockerfile, a start script, the workflow,
+// apps/loa/project.json's dev target or nx.json's plugin entry needs the same change in the generator.
+import { logger } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { changedSince, snapshot } from '../../testing/tree-snapshot.ts';
+import { setupGenerator } from './generator.ts';
+
+const REPO = resolve(__dirname, '../../../../..');
+const THIS_REPOSITORY = { project: 'loa', preset: 'apps', baseImage: 'ghcr.io/0xhoneyjar/loa-beauvoir:main' } as const;
+
+describe('nx g @loa/plugin:setup over this repository', () => {
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(() => warn.mockRestore());
+
+  it("this repository is the generator's output (preset apps, this repository's values): no difference", async () => {
+    const tree = createTreeWithEmptyWorkspace({ formatter: 'none' });
+    const files = spawnSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+    for (const file of files) {
+      try {
+        tree.write(file, readFileSync(join(REPO, file)));
+      } catch (error) {
+        // A tracked file deleted in the working tree (someone's work in progress) is not there to compare.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    const before = snapshot(tree);
+    await setupGenerator(tree, THIS_REPOSITORY);
+    expect(changedSince(tree, before)).toEqual([]);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('the real `nx g @loa/plugin:setup` over a copy of this repository reports no change, and lists an edit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loa-setup-'));
+    try {
+      // The working tree as it is (untracked work of others included, so nx.json's plugins resolve), node_modules linked.
+      const files = spawnSync('git', ['ls-files', '-coz', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+      for (const file of files) {
+        let content: Buffer;
+        try {
+          content = readFileSync(join(REPO, file));
+        } catch {
+          continue; // deleted in the working tree
+        }
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file), content);
+      }
+      symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+      const nx = (...args: string[]) => {
+        const started = Date.now();
+        const result = spawnSync(process.execPath, [join(REPO, 'node_modules/.bin/nx'), 'g', '@loa/plugin:setup', '--no-interactive', ...args], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NO_COLOR: '1', NX_WORKSPACE_DATA_DIRECTORY: join(dir, '.nx/workspace-data') },
+        });
+        const output = `${result.stdout}${result.stderr}`;
+        if (result.status !== 0) throw new Error(`nx g ${args.join(' ')} exited ${result.status}:\n${output}`);
+        return { output, seconds: (Date.now() - started) / 1000 };
+      };
+      const run = nx('--baseImage=ghcr.io/0xhoneyjar/loa-beauvoir:main', '--dry-run');
+      expect(run.output).toContain('Generating @loa/plugin:setup');
+      expect(run.output).not.toMatch(/^(CREATE|UPDATE|DELETE) /m);
+      console.log(`nx g @loa/plugin:setup --dry-run over this repository: ${run.seconds} s`);
+
+      writeFileSync(join(dir, 'Makefile'), `${readFileSync(join(dir, 'Makefile'), 'utf8')}\nmine:\n\techo mine\n`);
+      const edited = readFileSync(join(dir, 'docker-compose.dev.yml'), 'utf8').replace('memory: 4G', 'memory: 8G');
+      writeFileSync(join(dir, 'docker-compose.dev.yml'), edited);
+      const second = nx('--baseImage=ghcr.io/0xhoneyjar/loa-beauvoir:main');
+      expect(second.output).toMatch(/Kept what you edited \(run again with --force[^]*- docker-compose\.dev\.yml/);
+      expect(second.output).not.toMatch(/^(CREATE|UPDATE|DELETE) /m);
+      expect(readFileSync(join(dir, 'docker-compose.dev.yml'), 'utf8')).toBe(edited);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
