@@ -36,6 +36,7 @@ describe('nx g @loa/plugin:setup', () => {
         'Makefile',
         '.github/workflows/cloudflare-deploy.yml',
         'apps/loa/docker/Dockerfile',
+        '.dockerignore',
         'apps/loa/docker/Dockerfile.dev',
         'apps/loa/docker/start-loa.sh',
         'apps/loa/docker/start-loa-dev.sh',
@@ -167,6 +168,7 @@ describe('nx g @loa/plugin:setup', () => {
       await setupGenerator(tree, { project: 'moltworker', preset: 'deploy' });
       expect(tree.read('deploy/Dockerfile', 'utf-8')).toBe('FROM mine\n');
       expect(tree.exists('deploy/start-loa.sh')).toBe(false);
+      expect(tree.exists('.dockerignore')).toBe(false);
       expect(tree.read('deploy/loa-identity/src/main.ts', 'utf-8')).toBe('console.log("mine");\n');
       expect(tree.exists('deploy/loa-identity/src/regenerate-soul.ts')).toBe(false);
       // deploy and smoke are inferred from wrangler.jsonc: project.json only adds the image inputs.

@@ -209,9 +209,12 @@ function writeTemplates(tree: Tree, options: NormalizedSetupOptions, outcome: Ou
     ...renderTemplates('docker', options.dockerDir, substitutions),
     ...(options.ci === 'github' ? renderTemplates('github', '.', substitutions) : []),
   ]);
-  // The production image is the user's once it exists (it carries their build); written only when missing.
+  // The production image is the user's once it exists (it carries their build); written only when
+  // missing, with the .dockerignore its build context (the repository root) needs when there is none:
+  // .env.local, node_modules and the local data stay out of the image.
   if (!tree.exists(`${options.dockerDir}/Dockerfile`)) {
-    for (const [path, content] of renderTemplates('production', options.dockerDir, substitutions)) {
+    const production = [...renderTemplates('production', options.dockerDir, substitutions), ...renderTemplates('context', '.', substitutions)];
+    for (const [path, content] of production) {
       if (!tree.exists(path)) files.set(path, content);
     }
   }

@@ -2,7 +2,7 @@
 // this repository's values, changes nothing. So the templates (files/) and the repository cannot drift
 // apart: a change to docker-compose.dev.yml, the Makefile, a Dockerfile, a start script, the workflow,
 // apps/loa/project.json's dev target or nx.json's plugin entry needs the same change in the generator.
-import { logger } from '@nx/devkit';
+import { logger, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,21 @@ import { setupGenerator } from './generator.ts';
 const REPO = resolve(__dirname, '../../../../..');
 const THIS_REPOSITORY = { project: 'loa', preset: 'apps', baseImage: 'ghcr.io/0xhoneyjar/loa-beauvoir:main' } as const;
 
+/** A Tree holding this repository's tracked files as they are in the working tree. */
+function loadRepository(): Tree {
+  const tree = createTreeWithEmptyWorkspace({ formatter: 'none' });
+  const files = spawnSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+  for (const file of files) {
+    try {
+      tree.write(file, readFileSync(join(REPO, file)));
+    } catch (error) {
+      // A tracked file deleted in the working tree (someone's work in progress) is not there to compare.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return tree;
+}
+
 describe('nx g @loa/plugin:setup over this repository', () => {
   let warn: jest.SpyInstance;
   beforeEach(() => {
@@ -22,20 +37,20 @@ describe('nx g @loa/plugin:setup over this repository', () => {
   afterEach(() => warn.mockRestore());
 
   it("this repository is the generator's output (preset apps, this repository's values): no difference", async () => {
-    const tree = createTreeWithEmptyWorkspace({ formatter: 'none' });
-    const files = spawnSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
-    for (const file of files) {
-      try {
-        tree.write(file, readFileSync(join(REPO, file)));
-      } catch (error) {
-        // A tracked file deleted in the working tree (someone's work in progress) is not there to compare.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-    }
+    const tree = loadRepository();
     const before = snapshot(tree);
     await setupGenerator(tree, THIS_REPOSITORY);
     expect(changedSince(tree, before)).toEqual([]);
     expect(warn).not.toHaveBeenCalled();
+  });
+
+  it("writes this repository's production Dockerfile, start-loa.sh and .dockerignore byte for byte where they are missing", async () => {
+    const tree = loadRepository();
+    const production = ['apps/loa/docker/Dockerfile', 'apps/loa/docker/start-loa.sh', '.dockerignore'];
+    const originals = production.map((path) => tree.read(path, 'utf-8'));
+    for (const path of production) tree.delete(path);
+    await setupGenerator(tree, THIS_REPOSITORY);
+    expect(production.map((path) => tree.read(path, 'utf-8'))).toEqual(originals);
   });
 
   it('the real `nx g @loa/plugin:setup` over a copy of this repository reports no change, and lists an edit', () => {
