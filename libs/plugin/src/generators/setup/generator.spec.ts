@@ -182,6 +182,12 @@ describe('nx g @loa/plugin:setup', () => {
     });
   });
 
+  it("derives a Worker name Cloudflare accepts from the project's name when there is no wrangler.jsonc", async () => {
+    const tree = emptyWorkspace();
+    await setupGenerator(tree, { project: 'My_App' });
+    expect(readProjectConfiguration(tree, 'My_App').targets!.smoke.options.urls).toEqual(['https://my-app.${CF_SUBDOMAIN}.workers.dev/sandbox-health']);
+  });
+
   describe('an existing Makefile', () => {
     const USER = ['# mine', 'build:', '\tcargo build', '', 'dev:', '\t./my-dev.sh', ''].join('\n');
 
@@ -230,6 +236,7 @@ describe('nx g @loa/plugin:setup', () => {
       ['a bad memory limit', { memoryLimit: '4GB' }, /--memoryLimit="4GB" is not a memory size/, () => undefined],
       ['an unknown ci', { ci: 'gitlab' }, /--ci="gitlab" is not a choice/, () => undefined],
       ['a bad Worker name', { workerName: 'My_Worker' }, /--workerName="My_Worker" is not a Worker name/, () => undefined],
+      ['a scoped project name that is not a path Nx accepts', { project: '@scope' }, /--project="@scope" is not a name Nx accepts/, () => undefined],
     ];
     it.each(cases)('%s', async (_name, options, message, prepare) => {
       const tree = emptyWorkspace();

@@ -27,6 +27,7 @@ const PRESETS = ['apps', 'deploy'] as const;
 // the name goes into paths and into `nx run <name>:dev`.
 const PROJECT_NAME = /^(?:@[a-zA-Z0-9-*~][a-zA-Z0-9-*._~]*\/[a-zA-Z0-9-~][a-zA-Z0-9-._~]*|[a-zA-Z][^:\s]*)$/;
 const PLUGIN = '@loa/plugin';
+const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** The inference plugin's entry (libs/plugin/src/plugin.ts) and its options, as nx.json registers it. */
 const PLUGIN_ENTRY = { plugin: '@loa/plugin/plugin', options: { deployTargetName: 'deploy', smokeTargetName: 'smoke', imageTargetName: 'image', devTargetName: 'dev' } };
 /** Ignored, so secrets, wrangler's local state and the dev loop's data (.loa/data, .loa/workspace) never get committed. */
@@ -74,18 +75,17 @@ function port(name: string, value: unknown, fallback: number): number {
   return number;
 }
 
+/** The Worker's name in <cloudflareDir>/wrangler.jsonc: the file @loa/plugin/plugin infers deploy and smoke from. */
 function workerNameFrom(tree: Tree, cloudflareDir: string): string | undefined {
-  for (const file of ['wrangler.jsonc', 'wrangler.json']) {
-    const path = `${cloudflareDir}/${file}`;
-    if (!tree.exists(path)) continue;
-    try {
-      const name = parseJson<{ name?: unknown }>(tree.read(path, 'utf-8') ?? '', { expectComments: true, allowTrailingComma: true }).name;
-      if (typeof name === 'string' && name) return name;
-    } catch {
-      // An unreadable wrangler config is wrangler's to report; the project name stands in.
-    }
+  const path = `${cloudflareDir}/wrangler.jsonc`;
+  if (!tree.exists(path)) return undefined;
+  try {
+    const name = parseJson<{ name?: unknown }>(tree.read(path, 'utf-8') ?? '', { expectComments: true, allowTrailingComma: true }).name;
+    return typeof name === 'string' && name ? name : undefined;
+  } catch {
+    // An unreadable wrangler.jsonc is wrangler's to report; the project name stands in.
+    return undefined;
   }
-  return undefined;
 }
 
 function pluginRootIn(tree: Tree): string {
@@ -150,10 +150,12 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
     }
   }
   const wranglerName = workerNameFrom(tree, options.cloudflareDir);
-  const workerName = (schema.workerName ?? wranglerName ?? project.replace(/^@[^/]+\//, '')).trim();
-  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(workerName)) {
-    throw new SetupOptionsError(`--workerName="${workerName}" is not a Worker name Cloudflare accepts: lowercase letters, digits and '-', up to 63 characters`);
+  if (schema.workerName !== undefined && !WORKER_NAME.test(schema.workerName.trim())) {
+    throw new SetupOptionsError(`--workerName="${schema.workerName}" is not a Worker name Cloudflare accepts: lowercase letters, digits and '-', up to 63 characters`);
   }
+  // Without a name given or in wrangler.jsonc, the project's, made acceptable to Cloudflare (myApp → myapp).
+  const fromProject = project.replace(/^@[^/]+\//, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'loa';
+  const workerName = schema.workerName?.trim() ?? wranglerName ?? fromProject;
   return { ...options, workerName, wranglerName };
 }
 
@@ -164,11 +166,18 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
  */
 export function renderTemplates(folder: string, target: string, substitutions: Record<string, unknown>): Map<string, string> {
   const files = new Map<string, string>();
-  const capture = {
+  const methods: Partial<Tree> = {
     root: '/',
     exists: () => false,
-    write: (path: string, content: Buffer | string) => files.set(normalizePath(path), content.toString()),
-  } as unknown as Tree;
+    write: (path: string, content: Buffer | string) => void files.set(normalizePath(path), content.toString()),
+  };
+  // A newer @nx/devkit whose generateFiles uses more of the tree fails here by name, not by a TypeError.
+  const capture = new Proxy(methods, {
+    get(target, key) {
+      if (key in target) return target[key as keyof Tree];
+      throw new Error(`generateFiles used tree.${String(key)}, which renderTemplates (generators/setup/generator.ts) does not provide: add it there`);
+    },
+  }) as Tree;
   generateFiles(capture, `${FILES}/${folder}`, target, substitutions);
   return files;
 }
