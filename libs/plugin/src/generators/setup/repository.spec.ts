@@ -5,7 +5,7 @@
 import { logger, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { changedSince, snapshot } from '../../testing/tree-snapshot.ts';
@@ -17,16 +17,14 @@ const THIS_REPOSITORY = { project: 'loa', preset: 'apps', baseImage: 'ghcr.io/0x
 /** A Tree holding this repository's tracked files as they are in the working tree. */
 function loadRepository(): Tree {
   const tree = createTreeWithEmptyWorkspace({ formatter: 'none' });
-  const files = spawnSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
-  for (const file of files) {
-    try {
-      tree.write(file, readFileSync(join(REPO, file)));
-    } catch (error) {
-      // A tracked file deleted in the working tree (someone's work in progress) is not there to compare.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
+  for (const file of trackedFiles()) tree.write(file, readFileSync(join(REPO, file)));
   return tree;
+}
+
+/** This repository's tracked files that are in the working tree (one deleted there is someone's work in progress). */
+function trackedFiles(): string[] {
+  const files = spawnSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+  return files.filter((file) => existsSync(join(REPO, file)));
 }
 
 describe('nx g @loa/plugin:setup over this repository', () => {
@@ -54,19 +52,13 @@ describe('nx g @loa/plugin:setup over this repository', () => {
   });
 
   it('the real `nx g @loa/plugin:setup` over a copy of this repository reports no change, and lists an edit', () => {
+    // Tracked files as they are in the working tree, node_modules linked (as tools/testing/workspace-copy.ts
+    // does; the plugin's specs may not import tools/, by the module boundaries).
     const dir = mkdtempSync(join(tmpdir(), 'loa-setup-'));
     try {
-      // The working tree as it is (untracked work of others included, so nx.json's plugins resolve), node_modules linked.
-      const files = spawnSync('git', ['ls-files', '-coz', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
-      for (const file of files) {
-        let content: Buffer;
-        try {
-          content = readFileSync(join(REPO, file));
-        } catch {
-          continue; // deleted in the working tree
-        }
+      for (const file of trackedFiles()) {
         mkdirSync(dirname(join(dir, file)), { recursive: true });
-        writeFileSync(join(dir, file), content);
+        writeFileSync(join(dir, file), readFileSync(join(REPO, file)));
       }
       symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
       const nx = (...args: string[]) => {
