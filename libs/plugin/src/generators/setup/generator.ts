@@ -184,21 +184,36 @@ export function renderTemplates(folder: string, target: string, substitutions: R
 
 interface Outcome {
   kept: string[];
+  /** Files that differ from our rendering: decided after formatting (see settleEdited). */
+  differing: { path: string; original: string }[];
 }
 
-/** Writes `content` unless the file already holds it; a different file is the user's unless forced. */
+/**
+ * Writes `content` unless the file already holds it. A file that differs may be the user's edit, or
+ * only our own output as the workspace's formatter left it: it is written now and settled after
+ * formatFiles (settleEdited), so a second run in a Prettier workspace is not taken for an edit.
+ */
 function writeFile(tree: Tree, path: string, content: string, options: NormalizedSetupOptions, outcome: Outcome): void {
   const executable = path.endsWith('.sh');
   // Shell scripts run in Linux containers: LF whatever the checkout or template did.
   const text = executable ? content.replace(/\r\n?/g, '\n') : content;
   const current = tree.exists(path) ? tree.read(path, 'utf-8') : null;
   if (current === text) return;
-  if (current !== null && !options.force) {
-    outcome.kept.push(path);
-    return;
-  }
+  if (current !== null && !options.force) outcome.differing.push({ path, original: current });
   // The mode only when the content changes: changePermissions on an unchanged file records an update.
   tree.write(path, text, executable ? { mode: 0o755 } : undefined);
+}
+
+/**
+ * After formatting: a file whose formatted rendering equals what was there is unchanged (writing the
+ * original back removes the tree's record of it); one that still differs is the user's edit, restored
+ * and listed.
+ */
+function settleEdited(tree: Tree, outcome: Outcome): void {
+  for (const { path, original } of outcome.differing) {
+    if (tree.read(path, 'utf-8') !== original) outcome.kept.push(path);
+    tree.write(path, original);
+  }
 }
 
 function substitutionsOf(options: NormalizedSetupOptions): Record<string, unknown> {
@@ -314,17 +329,18 @@ function registerPlugin(tree: Tree): void {
 
 export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): Promise<void> {
   const options = normalizeOptions(tree, schema);
-  const outcome: Outcome = { kept: [] };
+  const outcome: Outcome = { kept: [], differing: [] };
   writeTemplates(tree, options, outcome);
   updateGitignore(tree);
   updateProject(tree, options, outcome);
   registerPlugin(tree);
+  if (!options.skipFormat) await formatFiles(tree);
+  settleEdited(tree, outcome);
   if (outcome.kept.length > 0) {
     logger.warn(
       `Kept what you edited (run again with --force to replace it with the generator's version):\n${outcome.kept.map((item) => `  - ${item}`).join('\n')}`,
     );
   }
-  if (!options.skipFormat) await formatFiles(tree);
 }
 
 export default setupGenerator;
