@@ -182,6 +182,17 @@ describe('nx g @loa/plugin:setup', () => {
     });
   });
 
+  it('writes image and the dev-* family whole when Dockerfile.dev is outside the project (nothing infers them there)', async () => {
+    const tree = emptyWorkspace();
+    await setupGenerator(tree, { project: 'loa', dockerDir: 'docker' });
+    const targets = readProjectConfiguration(tree, 'loa').targets!;
+    expect(Object.keys(targets)).toEqual(['dev', 'image', 'dev-build', 'dev-shell', 'dev-logs', 'dev-down', 'dev-clean', 'deploy', 'smoke']);
+    expect(targets.image.options).toEqual({ dockerfile: 'docker/Dockerfile.dev', productionDockerfile: 'docker/Dockerfile', baseImage: 'loa-base:local' });
+    expect(targets['dev-logs']).toMatchObject({ executor: '@loa/plugin:dev', continuous: true, options: { runtime: 'docker', action: 'logs' } });
+    for (const [name, target] of Object.entries(targets)) expect({ name, description: typeof target.metadata?.description }).toEqual({ name, description: 'string' });
+    expect(tree.exists('docker/Dockerfile.dev')).toBe(true);
+  });
+
   it("derives a Worker name Cloudflare accepts from the project's name when there is no wrangler.jsonc", async () => {
     const tree = emptyWorkspace();
     await setupGenerator(tree, { project: 'My_App' });

@@ -19,7 +19,7 @@ import {
 import { fileURLToPath } from 'node:url';
 import type { SetupGeneratorSchema } from './schema.d.ts';
 import { mergeMakefile } from './lib/makefile.ts';
-import { containsConfig, overlayConfig, projectTargets } from './lib/targets.ts';
+import { containsConfig, overlayConfig, projectTargets, type Inference } from './lib/targets.ts';
 
 const FILES = fileURLToPath(new URL('./files', import.meta.url));
 const PRESETS = ['apps', 'deploy'] as const;
@@ -280,12 +280,29 @@ function ensureContentProject(tree: Tree, root: string): string {
   return name;
 }
 
+/** The project whose root is the nearest one above `dir` — the one @loa/plugin/plugin gives the folder's targets to. */
+function ownerOf(tree: Tree, dir: string, options: NormalizedSetupOptions): string | undefined {
+  const roots = [...getProjects(tree).values()].map((project) => project.root);
+  if (!options.projectExists) roots.push(options.projectRoot);
+  const owners = roots.filter((root) => root === '.' || root === '' || dir === root || dir.startsWith(`${root}/`));
+  return owners.sort((a, b) => b.length - a.length)[0];
+}
+
+function inferenceFor(tree: Tree, options: NormalizedSetupOptions): Inference {
+  const ours = (dir: string) => ownerOf(tree, dir, options) === options.projectRoot;
+  return {
+    docker: ours(options.dockerDir),
+    wrangler: ours(options.cloudflareDir) && tree.exists(`${options.cloudflareDir}/wrangler.jsonc`),
+    wranglerName: options.wranglerName,
+  };
+}
+
 function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Outcome): void {
   const inProject = (path: string) => path === options.projectRoot || path.startsWith(`${options.projectRoot}/`);
   const dependencies = [options.identityRoot, options.grimoiresRoot, options.claudeRoot]
     .filter((root) => !inProject(root))
     .map((root) => ensureContentProject(tree, root));
-  const targets = projectTargets(options);
+  const targets = projectTargets(options, inferenceFor(tree, options));
   if (!options.projectExists) {
     addProjectConfiguration(tree, options.project, {
       root: options.projectRoot,

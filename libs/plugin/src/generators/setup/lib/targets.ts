@@ -96,41 +96,68 @@ export function deployImageInputs(paths: TargetPaths): string[] {
   return [...docker, `${paths.claudeRoot}/**`, `${paths.grimoiresRoot}/**`, `${paths.identityRoot}/**`, '.dockerignore'];
 }
 
+/** What @loa/plugin/plugin will infer for the project: only from files whose nearest project.json is the project's. */
+export interface Inference {
+  /** <dockerDir>/Dockerfile.dev gives image and the dev-* family. */
+  docker: boolean;
+  /** <cloudflareDir>/wrangler.jsonc gives deploy, and smoke when it names the Worker (wranglerName). */
+  wrangler: boolean;
+  wranglerName?: string;
+}
+
+const dockerAction = (action: string, description: string, continuous = false): TargetConfiguration => ({
+  executor: '@loa/plugin:dev',
+  ...(continuous ? { continuous: true } : {}),
+  metadata: { description },
+  options: { runtime: 'docker', action },
+});
+
 /**
  * The targets project.json must carry. The rest is inferred by @loa/plugin/plugin (plugin.ts): deploy
  * and smoke from wrangler.jsonc, image and the dev-* family from Dockerfile.dev. An entry without an
- * executor only adds options, which Nx lays over the inferred target; where nothing can be inferred (no
- * wrangler config yet) the whole target is written.
+ * executor only adds options, which Nx lays over the inferred target; where nothing will be inferred (no
+ * wrangler.jsonc yet, a folder outside the project) the whole target is written, with its description.
  */
-export function projectTargets(paths: TargetPaths & { wranglerName?: string }): Record<string, TargetConfiguration> {
-  const imageInputs = deployImageInputs(paths);
+export function projectTargets(paths: TargetPaths, inference: Inference): Record<string, TargetConfiguration> {
   const smokeUrls = [`https://${paths.workerName}.\${CF_SUBDOMAIN}.workers.dev/sandbox-health`];
-  if (!paths.wranglerName) {
-    return {
-      dev: devTarget(paths),
-      image: { options: { baseImage: paths.baseImage } },
-      deploy: {
+  const targets: Record<string, TargetConfiguration> = { dev: devTarget(paths) };
+  if (inference.docker) {
+    targets.image = { options: { baseImage: paths.baseImage } };
+  } else {
+    targets.image = {
+      executor: '@loa/plugin:image',
+      cache: false,
+      metadata: { description: `Builds the dev image from ${paths.dockerDir}/Dockerfile.dev on baseImage (the production Dockerfile when it cannot be had)` },
+      options: { dockerfile: `${paths.dockerDir}/Dockerfile.dev`, productionDockerfile: `${paths.dockerDir}/Dockerfile`, baseImage: paths.baseImage },
+    };
+    targets['dev-build'] = dockerAction('build', 'Rebuilds the dev image, then starts the dev container', true);
+    targets['dev-shell'] = dockerAction('shell', 'Opens a shell in the running dev container');
+    targets['dev-logs'] = dockerAction('logs', "Follows the dev container's logs", true);
+    targets['dev-down'] = dockerAction('down', 'Stops the dev containers; the data volume is kept');
+    targets['dev-clean'] = dockerAction('clean', 'Stops the dev containers and removes the data volume (WAL, SOUL.md)');
+  }
+  const imageInputs = deployImageInputs(paths);
+  targets.deploy = inference.wrangler
+    ? { options: { imageInputs } }
+    : {
         executor: '@loa/plugin:deploy-cf',
         cache: false,
         metadata: { description: `wrangler deploy of ${paths.cloudflareDir}, then a smoke test, rolled back when it fails` },
         options: { cwd: paths.cloudflareDir, outDir: `dist/${paths.cloudflareDir}`, workerFiles: [`${paths.cloudflareDir}/**`], imageInputs },
         configurations: { 'dry-run': { dryRun: true } },
-      },
-      smoke: {
-        executor: '@loa/plugin:smoke',
-        cache: false,
-        metadata: { description: 'Checks the deployed Worker answers /sandbox-health' },
-        options: { urls: smokeUrls },
-      },
+      };
+  if (!inference.wrangler || !inference.wranglerName) {
+    targets.smoke = {
+      executor: '@loa/plugin:smoke',
+      cache: false,
+      metadata: { description: `Checks the deployed Worker ${paths.workerName} answers /sandbox-health` },
+      options: { urls: smokeUrls },
     };
+  } else if (paths.workerName !== inference.wranglerName) {
+    // Inferred from wrangler.jsonc's name; overridden only when --workerName names another Worker.
+    targets.smoke = { options: { urls: smokeUrls } };
   }
-  return {
-    dev: devTarget(paths),
-    image: { options: { baseImage: paths.baseImage } },
-    deploy: { options: { imageInputs } },
-    // Inferred from wrangler.jsonc's name; written only when --workerName names another Worker.
-    ...(paths.workerName !== paths.wranglerName ? { smoke: { options: { urls: smokeUrls } } } : {}),
-  };
+  return targets;
 }
 
 /** True when every key of `wanted` is in `actual` with the same value (arrays compared whole); extra keys in `actual` are the user's. */
