@@ -1,0 +1,89 @@
+// The generator in a workspace that is not this one, with the real `nx`: a repository in the seed's
+// layout (deploy/cloudflare with its wrangler.jsonc, grimoires, .claude, a Makefile of its own) gets the
+// whole workflow from one `nx g @loa/plugin:setup --preset=deploy`. Nx then resolves the project with
+// every target described (inferred ones included), `nx affected` deploys on an identity, grimoires or
+// .claude change and not on a README change, and a second run changes nothing (git status is clean).
+// The plugin is local here (copied, resolved through a tsconfig path); issue 8 §3 installs it packed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { showProject } from '../../testing/resolved-project.ts';
+
+const REPO = resolve(__dirname, '../../../../..');
+const PLUGIN = resolve(__dirname, '../../..');
+const ENV = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1' };
+
+function write(dir: string, path: string, content: string): void {
+  mkdirSync(dirname(join(dir, path)), { recursive: true });
+  writeFileSync(join(dir, path), content);
+}
+
+function run(dir: string, command: string, args: string[]): string {
+  const result = spawnSync(command, args, { cwd: dir, encoding: 'utf8', env: ENV });
+  const output = `${result.stdout}${result.stderr}`;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${output}`);
+  return output;
+}
+
+describe('nx g @loa/plugin:setup in a repository in the seed layout (real nx)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'loa-seed-'));
+    cpSync(PLUGIN, join(dir, 'libs/plugin'), { recursive: true, filter: (source) => !source.startsWith(join(PLUGIN, 'dist')) });
+    symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+    write(dir, 'package.json', '{ "name": "seed", "private": true }\n');
+    write(dir, 'nx.json', '{}\n');
+    write(dir, 'tsconfig.base.json', JSON.stringify({ compilerOptions: { paths: { '@loa/plugin': ['libs/plugin/src/index.ts'], '@loa/plugin/plugin': ['libs/plugin/src/plugin.ts'] } } }));
+    write(dir, '.gitignore', 'node_modules\n.nx\n');
+    write(dir, 'README.md', '# seed\n');
+    write(dir, 'deploy/cloudflare/wrangler.jsonc', '// the Worker\n{ "name": "seed-worker", "main": "src/index.ts" }\n');
+    write(dir, 'deploy/cloudflare/src/index.ts', 'export default {};\n');
+    write(dir, 'grimoires/loa/BEAUVOIR.md', '# Me\n');
+    write(dir, '.claude/settings.json', '{}\n');
+    write(dir, 'Makefile', 'test:\n\t./run-tests.sh\n');
+    const git = (...args: string[]) => run(dir, 'git', ['-c', 'user.email=setup@test', '-c', 'user.name=setup', ...args]);
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'the seed');
+    const output = run(dir, process.execPath, [join(REPO, 'node_modules/.bin/nx'), 'g', '@loa/plugin:setup', '--project=seed', '--preset=deploy', '--no-interactive']);
+    expect(output).toContain('CREATE deploy/start-loa-dev.sh');
+    git('add', '-A');
+    git('commit', '-qm', 'nx g @loa/plugin:setup');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a second run changes nothing', () => {
+    const output = run(dir, process.execPath, [join(REPO, 'node_modules/.bin/nx'), 'g', '@loa/plugin:setup', '--project=seed', '--preset=deploy', '--no-interactive']);
+    expect(output).not.toMatch(/^(CREATE|UPDATE|DELETE) /m);
+    expect(output).not.toContain('Kept');
+    expect(run(dir, 'git', ['status', '--porcelain'])).toBe('');
+  });
+
+  it('kept the Makefile target of the repository', () => {
+    expect(readFileSync(join(dir, 'Makefile'), 'utf8')).toMatch(/^test:\n\t\.\/run-tests\.sh\n\n# Added by nx g @loa\/plugin:setup/);
+  });
+
+  it('the project has every target, each with a description (inferred ones included)', () => {
+    const project = showProject(dir, 'seed', ENV);
+    expect(project.root).toBe('deploy');
+    expect(Object.keys(project.targets).sort()).toEqual(['deploy', 'dev', 'dev-build', 'dev-clean', 'dev-down', 'dev-logs', 'dev-shell', 'image', 'smoke']);
+    for (const [name, target] of Object.entries(project.targets)) {
+      expect({ name, description: typeof target.metadata?.description }).toEqual({ name, description: 'string' });
+    }
+    expect(project.targets.image.options).toMatchObject({ dockerfile: 'deploy/Dockerfile.dev', baseImage: 'loa-base:local' });
+    expect(project.targets.deploy.options).toMatchObject({ cwd: 'deploy/cloudflare', imageInputs: expect.arrayContaining(['deploy/loa-identity/**']) });
+    expect(project.targets.smoke.options).toEqual(expect.objectContaining({ urls: ['https://seed-worker.${CF_SUBDOMAIN}.workers.dev/sandbox-health'] }));
+  });
+
+  it.each([
+    ['deploy/loa-identity/src/main.ts', ['seed']],
+    ['grimoires/loa/BEAUVOIR.md', ['seed']],
+    ['.claude/settings.json', ['seed']],
+    ['deploy/cloudflare/src/index.ts', ['seed']],
+    ['README.md', []],
+  ])('a change to %s deploys %j', (file, projects) => {
+    const output = execFileSync(join(dir, 'node_modules/.bin/nx'), ['show', 'projects', '--affected', `--files=${file}`, '-t', 'deploy', '--json'], { cwd: dir, encoding: 'utf8', env: ENV });
+    expect(JSON.parse(output)).toEqual(projects);
+  });
+});
