@@ -3,7 +3,7 @@
 // rebuild time after a `.ts` edit (target < 60 s: dependency layers come before source layers), and how
 // long `start-loa.sh` takes from `docker run` to identity's and the gateway's /health. Asserts nothing.
 //
-//   bash tools/docker/ensure-engine.sh && node tools/bench/production-image/run.ts
+//   npm run bench:image      (bash tools/docker/ensure-engine.sh && node tools/bench/production-image/run.ts)
 //
 // Builds from a copy of the workspace's tracked files (the edit never touches this checkout); the
 // container and the copy are removed at the end, the image (loa-prod:bench) is kept for its layers.
