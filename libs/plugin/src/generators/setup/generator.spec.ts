@@ -243,11 +243,19 @@ describe('nx g @loa/plugin:setup', () => {
       ['a project name Nx rejects', { project: '1loa' }, /--project="1loa" is not a name Nx accepts/, () => undefined],
       ['a project name with a colon', { project: 'loa:dev' }, /is not a name Nx accepts/, () => undefined],
       ['a file where a folder is needed', { identityRoot: 'libs/identity' }, /libs\/identity is a file, but identityRoot must be a folder: move the file away or pass --identityRoot=/, (tree) => tree.write('libs/identity', 'x')],
+      ['a Windows drive path', { grimoiresRoot: 'a:b' }, /--grimoiresRoot="a:b" must be a folder inside the workspace/, () => undefined],
       ['a path outside the workspace', { dockerDir: '../docker' }, /--dockerDir="..\/docker" must be a folder inside the workspace/, () => undefined],
       ['a bad memory limit', { memoryLimit: '4GB' }, /--memoryLimit="4GB" is not a memory size/, () => undefined],
       ['an unknown ci', { ci: 'gitlab' }, /--ci="gitlab" is not a choice/, () => undefined],
       ['a bad Worker name', { workerName: 'My_Worker' }, /--workerName="My_Worker" is not a Worker name/, () => undefined],
       ['a scoped project name that is not a path Nx accepts', { project: '@scope' }, /--project="@scope" is not a name Nx accepts/, () => undefined],
+      ['a folder below a file (ENOTDIR when flushed)', { identityRoot: 'README.md/identity' }, /README.md is a file, but identityRoot \(README.md\/identity\) must be a folder/, (tree) => tree.write('README.md', '# x')],
+      ['a path with a space (split by the start script)', { identityRoot: 'my identity' }, /--identityRoot="my identity": use a folder name without spaces/, () => undefined],
+      ['a path starting with ~ (expanded by the shell)', { claudeRoot: '~/claude' }, /--claudeRoot="~\/claude": use a folder name without spaces/, () => undefined],
+      ['a path with a colon (a compose volume separator)', { grimoiresRoot: 'content/a:b' }, /--grimoiresRoot="content\/a:b": use a folder name/, () => undefined],
+      ['a path part starting with -', { dockerDir: 'x/-rf' }, /--dockerDir="x\/-rf": use a folder name/, () => undefined],
+      ['a project name with $ (expanded by make)', { project: 'loa$(HOME)' }, /--project="loa\$\(HOME\)": use a name without/, () => undefined],
+      ['a project name with ; (a second shell command)', { project: 'loa;rm' }, /--project="loa;rm": use a name without/, () => undefined],
     ];
     it.each(cases)('%s', async (_name, options, message, prepare) => {
       const tree = emptyWorkspace();
@@ -256,6 +264,28 @@ describe('nx g @loa/plugin:setup', () => {
       await expect(setupGenerator(tree, { project: 'loa', ...options })).rejects.toThrow(message);
       expect(changedSince(tree, before)).toEqual([]);
     });
+  });
+
+  it('writes a path given as a/./b//c as a/b/c (the globs match only the plain form)', async () => {
+    const tree = emptyWorkspace();
+    await setupGenerator(tree, { project: 'loa', identityRoot: './libs/./identity//svc/' });
+    expect(tree.exists('libs/identity/svc/src/main.ts')).toBe(true);
+    const dev = JSON.stringify(readProjectConfiguration(tree, 'loa').targets!.dev);
+    expect(dev).toContain('"libs/identity/svc/src/main.ts"');
+    expect(dev).not.toContain('/./');
+    expect(dev).not.toContain('svc//');
+  });
+
+  it("appends to a CRLF .gitignore in CRLF, and a second run changes nothing", async () => {
+    const tree = emptyWorkspace();
+    tree.write('.gitignore', 'node_modules\r\n.nx\r\n');
+    await setupGenerator(tree, { project: 'loa' });
+    const gitignore = tree.read('.gitignore', 'utf-8')!;
+    expect(gitignore).toMatch(/^node_modules\r\n\.nx\r\n\r\n# nx g @loa\/plugin:setup[^\n]*\r\n\.env\.local\r\n\.wrangler\/\r\n\.loa\/\r\n$/);
+    expect(gitignore.replace(/\r\n/g, '')).not.toContain('\n');
+    const before = snapshot(tree);
+    await setupGenerator(tree, { project: 'loa' });
+    expect(changedSince(tree, before)).toEqual([]);
   });
 
   it('the starter identity runs and answers /health, replaying its log', async () => {

@@ -16,6 +16,7 @@ import {
   type ProjectConfiguration,
   type Tree,
 } from '@nx/devkit';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SetupGeneratorSchema } from './schema.d.ts';
 import { mergeMakefile } from './lib/makefile.ts';
@@ -59,10 +60,28 @@ export interface NormalizedSetupOptions {
 
 export class SetupOptionsError extends Error {}
 
+/**
+ * Characters a path or project name may not hold: the values go unquoted into start-loa-dev.sh (word
+ * splitting, `~` and `$` expansion), Dockerfile COPY lines, compose volumes (`:`), YAML (`#`), Make
+ * recipes (`$`) and the dev target's globs (`*?[]{}()!`).
+ */
+const UNSAFE = /[\s"'`$\\;&|<>*?[\]{}()!#:~]/;
+
 function cleanPath(name: string, value: string): string {
-  const path = normalizePath(value.trim()).replace(/^\.\/+/, '').replace(/\/+$/, '');
-  if (!path || path === '.' || path.startsWith('/') || /^[A-Za-z]:/.test(path) || path.split('/').includes('..')) {
+  // Checked before normalizePath, which drops a drive letter (C:/x → /x, a:b → b).
+  const raw = /^[A-Za-z]:/.test(value.trim()) ? '/' : normalizePath(value.trim());
+  if (!raw || raw.startsWith('/')) {
     throw new SetupOptionsError(`--${name}="${value}" must be a folder inside the workspace, relative to its root (e.g. --${name}=libs/loa-identity)`);
+  }
+  // a/./b and a//b are a/b: the globs of the dev target's rules and nx's inputs match only the plain form.
+  const path = posix.normalize(raw).replace(/\/+$/, '');
+  if (!path || path === '.' || path.split('/').includes('..')) {
+    throw new SetupOptionsError(`--${name}="${value}" must be a folder inside the workspace, relative to its root (e.g. --${name}=libs/loa-identity)`);
+  }
+  if (UNSAFE.test(path) || path.split('/').some((segment) => segment.startsWith('-'))) {
+    throw new SetupOptionsError(
+      `--${name}="${value}": use a folder name without spaces, quotes or any of $ \\ ; & | < > * ? [ ] { } ( ) ! # : ~ (and no part starting with -): it is written unquoted into the start script, the Dockerfiles, the compose file and the dev target's globs`,
+    );
   }
   return path;
 }
@@ -106,6 +125,9 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
   if (!PROJECT_NAME.test(project)) {
     throw new SetupOptionsError(`--project="${project}" is not a name Nx accepts: start with a letter (or @scope/), no ':' and no spaces (e.g. --project=loa)`);
   }
+  if (UNSAFE.test(project)) {
+    throw new SetupOptionsError(`--project="${project}": use a name without any of $ \\ ; & | < > * ? [ ] { } ( ) ! # ~ or quotes: it is written unquoted into the Makefile's recipes and the start script`);
+  }
   const existing = getProjects(tree).get(project);
   const projectRoot = existing?.root ?? (preset === 'apps' ? `apps/${project}` : 'deploy');
   const given = (name: keyof SetupGeneratorSchema, fallback: string) => {
@@ -147,6 +169,14 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
   for (const name of ['projectRoot', 'identityRoot', 'grimoiresRoot', 'claudeRoot', 'dockerDir', 'cloudflareDir'] as const) {
     if (tree.exists(options[name]) && tree.isFile(options[name])) {
       throw new SetupOptionsError(`${options[name]} is a file, but ${name} must be a folder: move the file away or pass --${name}=<another folder>`);
+    }
+    // A file above the folder fails only when the tree is flushed (ENOTDIR), with part of it written.
+    const segments = options[name].split('/');
+    for (let length = 1; length < segments.length; length++) {
+      const parent = segments.slice(0, length).join('/');
+      if (tree.exists(parent) && tree.isFile(parent)) {
+        throw new SetupOptionsError(`${parent} is a file, but ${name} (${options[name]}) must be a folder inside a folder: move the file away or pass --${name}=<another folder>`);
+      }
     }
   }
   const wranglerName = workerNameFrom(tree, options.cloudflareDir);
@@ -264,8 +294,11 @@ function updateGitignore(tree: Tree): void {
   const present = new Set(current.split(/\r?\n/).map((line) => line.trim().replace(/^\//, '').replace(/\/$/, '')));
   const missing = GITIGNORE_ENTRIES.filter((entry) => !present.has(entry.replace(/\/$/, '')));
   if (missing.length === 0) return;
-  const prefix = current === '' ? '' : `${current.replace(/\n*$/, '\n')}\n`;
-  tree.write('.gitignore', `${prefix}# nx g @loa/plugin:setup: local secrets, wrangler's state, the dev loop's data\n${missing.join('\n')}\n`);
+  // The file's own line endings (a CRLF .gitignore stays CRLF).
+  const eol = current.includes('\r\n') ? '\r\n' : '\n';
+  const prefix = current === '' ? '' : `${current.replace(/(\r?\n)*$/, eol)}${eol}`;
+  const block = ["# nx g @loa/plugin:setup: local secrets, wrangler's state, the dev loop's data", ...missing];
+  tree.write('.gitignore', `${prefix}${block.join(eol)}${eol}`);
 }
 
 /** The project at `root`, given a project.json when it has no configuration yet; returns its name. */
