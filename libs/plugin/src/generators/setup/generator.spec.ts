@@ -193,6 +193,22 @@ describe('nx g @loa/plugin:setup', () => {
     expect(tree.exists('docker/Dockerfile.dev')).toBe(true);
   });
 
+  it('writes every target whole for a project configured in package.json (an npm workspace): the plugin infers only for project.json', async () => {
+    const tree = emptyWorkspace();
+    tree.write('package.json', JSON.stringify({ name: 'root', private: true, workspaces: ['deploy'] }));
+    tree.write('deploy/package.json', JSON.stringify({ name: 'seed', private: true }));
+    tree.write('deploy/cloudflare/wrangler.jsonc', '{ "name": "seed-worker" }');
+    await setupGenerator(tree, { project: 'seed', preset: 'deploy' });
+    expect(tree.exists('deploy/project.json')).toBe(false);
+    const targets = readProjectConfiguration(tree, 'seed').targets!;
+    expect(Object.keys(targets).sort()).toEqual(['deploy', 'dev', 'dev-build', 'dev-clean', 'dev-down', 'dev-logs', 'dev-shell', 'image', 'smoke']);
+    for (const [name, target] of Object.entries(targets)) expect({ name, executor: typeof target.executor }).toEqual({ name, executor: 'string' });
+    expect(targets.smoke.options.urls).toEqual(['https://seed-worker.${CF_SUBDOMAIN}.workers.dev/sandbox-health']);
+    const before = snapshot(tree);
+    await setupGenerator(tree, { project: 'seed', preset: 'deploy' });
+    expect(changedSince(tree, before)).toEqual([]);
+  });
+
   it("derives a Worker name Cloudflare accepts from the project's name when there is no wrangler.jsonc", async () => {
     const tree = emptyWorkspace();
     await setupGenerator(tree, { project: 'My_App' });

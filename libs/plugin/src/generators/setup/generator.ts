@@ -313,12 +313,17 @@ function ensureContentProject(tree: Tree, root: string): string {
   return name;
 }
 
-/** The project whose root is the nearest one above `dir` — the one @loa/plugin/plugin gives the folder's targets to. */
+/**
+ * The folder @loa/plugin/plugin gives `dir`'s inferred targets to: the nearest one at or above it with a
+ * project.json (plugin.ts owningProjectRoot), our project's root counting when it is about to get one. A
+ * project configured in package.json (an npm workspace) gets nothing inferred, so its targets are written whole.
+ */
 function ownerOf(tree: Tree, dir: string, options: NormalizedSetupOptions): string | undefined {
-  const roots = [...getProjects(tree).values()].map((project) => project.root);
-  if (!options.projectExists) roots.push(options.projectRoot);
-  const owners = roots.filter((root) => root === '.' || root === '' || dir === root || dir.startsWith(`${root}/`));
-  return owners.sort((a, b) => b.length - a.length)[0];
+  for (let current = dir; ; current = posix.dirname(current)) {
+    if (tree.exists(current === '.' ? 'project.json' : `${current}/project.json`)) return current;
+    if (!options.projectExists && current === options.projectRoot) return current;
+    if (current === '.') return undefined;
+  }
 }
 
 function inferenceFor(tree: Tree, options: NormalizedSetupOptions): Inference {
