@@ -108,6 +108,20 @@ describe('nx g @loa/plugin:setup', () => {
       expect(tree.read('docker-compose.dev.yml', 'utf-8')).toBe(generated);
     });
 
+    it('takes a CRLF checkout of its output (core.autocrlf) for unchanged, but lists a CRLF start script (bash fails on the \\r)', async () => {
+      const crlf = ['docker-compose.dev.yml', '.env.local.example', 'apps/loa/docker/Dockerfile.dev', 'Makefile', '.github/workflows/cloudflare-deploy.yml'];
+      for (const path of crlf) tree.write(path, tree.read(path, 'utf-8')!.replace(/\n/g, '\r\n'));
+      const before = snapshot(tree);
+      await setupGenerator(tree, { project: 'loa' });
+      expect(changedSince(tree, before)).toEqual([]);
+      expect(warn).not.toHaveBeenCalled();
+
+      tree.write('apps/loa/docker/start-loa-dev.sh', tree.read('apps/loa/docker/start-loa-dev.sh', 'utf-8')!.replace(/\n/g, '\r\n'));
+      await setupGenerator(tree, { project: 'loa' });
+      expect(warnings()).toContain('apps/loa/docker/start-loa-dev.sh');
+      expect(warnings()).not.toContain('docker-compose.dev.yml');
+    });
+
     it("keeps and lists a target the user edited, keeps the user's extra keys, and --force restores ours", async () => {
       const loa = readJson(tree, 'apps/loa/project.json');
       loa.targets.dev.options.processes[0].args = ['libs/loa-identity/src/other.ts'];
@@ -238,6 +252,14 @@ describe('nx g @loa/plugin:setup', () => {
       expect(forced).toContain('build:\n\tcargo build\n');
       expect(forced).toContain('dev:\n\t$(NX) run loa:dev\n');
       expect(forced).not.toContain('my-dev.sh');
+    });
+
+    it('extends a CRLF Makefile in CRLF', () => {
+      const ours = 'NX ?= npx nx\n\ndev:\n\t$(NX) run loa:dev\n\nhelp:\n\t@echo help\n';
+      const merge = mergeMakefile('build:\r\n\tcargo build\r\nhelp:\r\n\t@echo help\r\n', ours, false);
+      expect(merge).toMatchObject({ added: ['dev'], differing: [] });
+      expect(merge.content.replace(/\r\n/g, '')).not.toContain('\n');
+      expect(mergeMakefile(merge.content, ours, false)).toMatchObject({ content: merge.content, differing: [], added: [] });
     });
 
     it('ignores variables and comments that look like rules', () => {

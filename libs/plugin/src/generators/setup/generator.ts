@@ -218,6 +218,11 @@ interface Outcome {
   differing: { path: string; original: string }[];
 }
 
+/** The same text but for line endings (CRLF or LF). */
+function sameText(a: string, b: string): boolean {
+  return a.replace(/\r\n/g, '\n') === b.replace(/\r\n/g, '\n');
+}
+
 /**
  * Writes `content` unless the file already holds it. A file that differs may be the user's edit, or
  * only our own output as the workspace's formatter left it: it is written now and settled after
@@ -228,7 +233,9 @@ function writeFile(tree: Tree, path: string, content: string, options: Normalize
   // Shell scripts run in Linux containers: LF whatever the checkout or template did.
   const text = executable ? content.replace(/\r\n?/g, '\n') : content;
   const current = tree.exists(path) ? tree.read(path, 'utf-8') : null;
-  if (current === text) return;
+  // A CRLF checkout (Git for Windows' core.autocrlf) of our output is not an edit; a start script in
+  // CRLF is, since bash in the container fails on the \r (--force writes it back with LF).
+  if (current === text || (!executable && current !== null && sameText(current, text))) return;
   if (current !== null && !options.force) outcome.differing.push({ path, original: current });
   // The mode only when the content changes: changePermissions on an unchanged file records an update.
   tree.write(path, text, executable ? { mode: 0o755 } : undefined);
@@ -241,7 +248,8 @@ function writeFile(tree: Tree, path: string, content: string, options: Normalize
  */
 function settleEdited(tree: Tree, outcome: Outcome): void {
   for (const { path, original } of outcome.differing) {
-    if (tree.read(path, 'utf-8') !== original) outcome.kept.push(path);
+    const formatted = tree.read(path, 'utf-8')!;
+    if (path.endsWith('.sh') ? formatted !== original : !sameText(formatted, original)) outcome.kept.push(path);
     tree.write(path, original);
   }
 }

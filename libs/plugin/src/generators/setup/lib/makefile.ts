@@ -53,7 +53,9 @@ export interface MakefileMerge {
 
 /** Merges `ours` (the rendered template) into `existing`; the result equals `existing` when nothing is missing. */
 export function mergeMakefile(existing: string, ours: string, force: boolean): MakefileMerge {
-  const lines = existing.split('\n');
+  // A CRLF Makefile (a Windows checkout; GNU make reads it) is compared without the \r and extended in CRLF.
+  const eol = existing.includes('\r\n') ? '\r\n' : '\n';
+  const lines = existing.split('\n').map((line) => line.replace(/\r$/, ''));
   const defined = definedTargets(lines);
   const missing: Rule[] = [];
   const differing: string[] = [];
@@ -81,5 +83,8 @@ export function mergeMakefile(existing: string, ours: string, force: boolean): M
       `${content.replace(/\n*$/, '\n')}\n# Added by nx g @loa/plugin:setup: thin wrappers over the Nx targets.\n${variable}` +
       `.PHONY: ${names.join(' ')}\n\n${missing.map((rule) => rule.lines.join('\n')).join('\n\n')}\n`;
   }
+  // Unchanged, the user's bytes as they were (whatever mix of endings they hold).
+  if (missing.length === 0 && replacements.length === 0) content = existing;
+  else if (eol === '\r\n') content = content.replace(/\n/g, '\r\n');
   return { content, differing: force ? [] : differing, added: missing.map((rule) => rule.name) };
 }
