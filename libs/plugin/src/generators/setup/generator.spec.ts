@@ -223,6 +223,31 @@ describe('nx g @loa/plugin:setup', () => {
     expect(changedSince(tree, before)).toEqual([]);
   });
 
+  it('registers the plugin in a new nx.json when the workspace has none (Nx runs without one), and relies on it', async () => {
+    const tree = emptyWorkspace();
+    tree.delete('nx.json');
+    tree.write('deploy/cloudflare/wrangler.jsonc', '{ "name": "seed-worker" }');
+    await setupGenerator(tree, { project: 'seed', preset: 'deploy' });
+    expect(readNxJson(tree)?.plugins).toEqual([expect.objectContaining({ plugin: '@loa/plugin/plugin' })]);
+    const before = snapshot(tree);
+    await setupGenerator(tree, { project: 'seed', preset: 'deploy' });
+    expect(changedSince(tree, before)).toEqual([]);
+  });
+
+  it.each([
+    ['other target names', { plugin: '@loa/plugin/plugin', options: { deployTargetName: 'cf-deploy', imageTargetName: 'dev-image' } }],
+    ['an include', { plugin: '@loa/plugin/plugin', include: ['apps/web/**'] }],
+  ])("writes every target whole when the user's registration has %s (nothing may infer ours)", async (_name, entry) => {
+    const tree = emptyWorkspace();
+    tree.write('nx.json', JSON.stringify({ plugins: [entry] }));
+    tree.write('deploy/cloudflare/wrangler.jsonc', '{ "name": "seed-worker" }');
+    await setupGenerator(tree, { project: 'seed', preset: 'deploy' });
+    expect(readNxJson(tree)?.plugins).toEqual([entry]);
+    const targets = readProjectConfiguration(tree, 'seed').targets!;
+    expect(Object.keys(targets).sort()).toEqual(['deploy', 'dev', 'dev-build', 'dev-clean', 'dev-down', 'dev-logs', 'dev-shell', 'image', 'smoke']);
+    for (const [name, target] of Object.entries(targets)) expect({ name, executor: typeof target.executor }).toEqual({ name, executor: 'string' });
+  });
+
   it("derives a Worker name Cloudflare accepts from the project's name when there is no wrangler.jsonc", async () => {
     const tree = emptyWorkspace();
     await setupGenerator(tree, { project: 'My_App' });

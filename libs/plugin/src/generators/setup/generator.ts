@@ -13,6 +13,7 @@ import {
   readNxJson,
   updateNxJson,
   updateProjectConfiguration,
+  writeJson,
   type ProjectConfiguration,
   type Tree,
 } from '@nx/devkit';
@@ -334,8 +335,23 @@ function ownerOf(tree: Tree, dir: string, options: NormalizedSetupOptions): stri
   }
 }
 
+/**
+ * Whether @loa/plugin/plugin, as nx.json registers it (after registerPlugin), infers our target names
+ * everywhere: a registration of the user's with other target names, include or exclude may infer none
+ * of them for our files, so then every target is written whole.
+ */
+function pluginInfersOurTargets(tree: Tree): boolean {
+  const entry = (readNxJson(tree)?.plugins ?? []).find((plugin) => (typeof plugin === 'string' ? plugin : plugin.plugin) === PLUGIN_ENTRY.plugin);
+  if (entry === undefined) return false;
+  if (typeof entry === 'string') return true;
+  if (entry.include !== undefined || entry.exclude !== undefined) return false;
+  const given = (entry.options ?? {}) as Record<string, unknown>;
+  return Object.entries(PLUGIN_ENTRY.options).every(([name, value]) => given[name] === undefined || given[name] === value);
+}
+
 function inferenceFor(tree: Tree, options: NormalizedSetupOptions): Inference {
-  const ours = (dir: string) => ownerOf(tree, dir, options) === options.projectRoot;
+  const infers = pluginInfersOurTargets(tree);
+  const ours = (dir: string) => infers && ownerOf(tree, dir, options) === options.projectRoot;
   return {
     docker: ours(options.dockerDir),
     wrangler: ours(options.cloudflareDir) && tree.exists(`${options.cloudflareDir}/wrangler.jsonc`),
@@ -383,7 +399,8 @@ function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Out
  */
 function registerPlugin(tree: Tree): void {
   const nxJson = readNxJson(tree);
-  if (!nxJson) return;
+  // Nx runs without an nx.json; without the registration nothing would infer deploy, image or dev-*.
+  if (!nxJson) return writeJson(tree, 'nx.json', { $schema: './node_modules/nx/schemas/nx-schema.json', plugins: [structuredClone(PLUGIN_ENTRY)] });
   const registered = (nxJson.plugins ?? []).some((entry) => (typeof entry === 'string' ? entry : entry.plugin) === PLUGIN_ENTRY.plugin);
   if (registered) return;
   nxJson.plugins = [...(nxJson.plugins ?? []), structuredClone(PLUGIN_ENTRY)];
@@ -395,8 +412,9 @@ export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): 
   const outcome: Outcome = { kept: [], differing: [] };
   writeTemplates(tree, options, outcome);
   updateGitignore(tree);
-  updateProject(tree, options, outcome);
+  // Registered first: updateProject writes whole the targets the registration will not infer.
   registerPlugin(tree);
+  updateProject(tree, options, outcome);
   if (!options.skipFormat) await formatFiles(tree);
   settleEdited(tree, outcome);
   if (outcome.kept.length > 0) {
