@@ -279,6 +279,26 @@ describe('nx g @loa/plugin:setup', () => {
       expect(forced).not.toContain('my-dev.sh');
     });
 
+    it.each([
+      ['a rule of two targets', 'dev dev-down:\n\t./both.sh\n'],
+      ['a continued rule line', 'dev: \\\n  deps\n\t./dev.sh\n'],
+      ['a target-specific variable and the rule', 'dev: FOO=1\ndev:\n\t./dev.sh\n'],
+      ['a rule inside ifeq', 'ifeq ($(X),1)\ndev:\n\t./a.sh\nelse\ndev:\n\t./b.sh\nendif\n'],
+      ['a custom .RECIPEPREFIX', '.RECIPEPREFIX = >\ndev:\n> ./dev.sh\n'],
+    ])('--force leaves %s whole (listed, to merge by hand) instead of cutting it apart', (_name, existing) => {
+      const ours = 'NX ?= npx nx\n\ndev:\n\t$(NX) run loa:dev\n\ndev-down:\n\t$(NX) run loa:dev-down\n';
+      const forced = mergeMakefile(existing, ours, true);
+      expect(forced.content.startsWith(existing)).toBe(true);
+      expect(forced.manual).toContain('dev');
+      expect(mergeMakefile(existing, ours, false).manual).toContain('dev');
+    });
+
+    it('--force replaces a recipe with blank and comment lines among its lines whole', () => {
+      const ours = 'dev:\n\t$(NX) run loa:dev\n';
+      const forced = mergeMakefile('dev:\n\techo a\n\n# b next\n\techo b\n\nall:\n\techo all\n', ours, true);
+      expect(forced.content).toBe('dev:\n\t$(NX) run loa:dev\n\nall:\n\techo all\n');
+    });
+
     it('extends a CRLF Makefile in CRLF', () => {
       const ours = 'NX ?= npx nx\n\ndev:\n\t$(NX) run loa:dev\n\nhelp:\n\t@echo help\n';
       const merge = mergeMakefile('build:\r\n\tcargo build\r\nhelp:\r\n\t@echo help\r\n', ours, false);

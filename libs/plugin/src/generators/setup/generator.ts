@@ -292,6 +292,7 @@ function writeTemplates(tree: Tree, options: NormalizedSetupOptions, outcome: Ou
       const merge = mergeMakefile(tree.read(path, 'utf-8')!, content, options.force);
       if (merge.content !== tree.read(path, 'utf-8')) tree.write(path, merge.content);
       outcome.kept.push(...merge.differing.map((name) => `Makefile target ${name}`));
+      outcome.kept.push(...merge.manual.map((name) => `Makefile target ${name} (in a rule --force does not rewrite: merge ours by hand)`));
       continue;
     }
     writeFile(tree, path, content, options, outcome);
