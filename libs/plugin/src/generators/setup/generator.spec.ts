@@ -248,6 +248,12 @@ describe('nx g @loa/plugin:setup', () => {
     for (const [name, target] of Object.entries(targets)) expect({ name, executor: typeof target.executor }).toEqual({ name, executor: 'string' });
   });
 
+  it('depends on a folder once when two roots name it', async () => {
+    const tree = emptyWorkspace();
+    await setupGenerator(tree, { project: 'loa', identityRoot: 'content', grimoiresRoot: 'content', claudeRoot: 'content' });
+    expect(readProjectConfiguration(tree, 'loa').implicitDependencies).toEqual(['content']);
+  });
+
   it("derives a Worker name Cloudflare accepts from the project's name when there is no wrangler.jsonc", async () => {
     const tree = emptyWorkspace();
     await setupGenerator(tree, { project: 'My_App' });

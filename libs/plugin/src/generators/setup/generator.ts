@@ -362,7 +362,8 @@ function inferenceFor(tree: Tree, options: NormalizedSetupOptions): Inference {
 
 function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Outcome): void {
   const inProject = (path: string) => path === options.projectRoot || path.startsWith(`${options.projectRoot}/`);
-  const dependencies = [options.identityRoot, options.grimoiresRoot, options.claudeRoot]
+  // Once each: --identityRoot and --claudeRoot may name the same folder as --grimoiresRoot.
+  const dependencies = [...new Set([options.identityRoot, options.grimoiresRoot, options.claudeRoot])]
     .filter((root) => !inProject(root))
     .map((root) => ensureContentProject(tree, root));
   const targets = projectTargets(options, inferenceFor(tree, options));
