@@ -248,6 +248,15 @@ describe('nx g @loa/plugin:setup', () => {
     for (const [name, target] of Object.entries(targets)) expect({ name, executor: typeof target.executor }).toEqual({ name, executor: 'string' });
   });
 
+  it("restarts identity on a persona change, instead of running a regenerate-soul.ts the user's identity does not have", async () => {
+    const tree = emptyWorkspace();
+    tree.write('libs/loa-identity/src/main.ts', 'console.log("mine");\n');
+    await setupGenerator(tree, { project: 'loa' });
+    const rules = readProjectConfiguration(tree, 'loa').targets!.dev.options.rules as { match: string[]; run?: unknown; restart?: string[] }[];
+    expect(rules.find((rule) => rule.match.includes('grimoires/loa/BEAUVOIR.md'))).toEqual(expect.objectContaining({ restart: ['identity'] }));
+    expect(JSON.stringify(rules)).not.toContain('regenerate-soul.ts"');
+  });
+
   it('depends on a folder once when two roots name it', async () => {
     const tree = emptyWorkspace();
     await setupGenerator(tree, { project: 'loa', identityRoot: 'content', grimoiresRoot: 'content', claudeRoot: 'content' });

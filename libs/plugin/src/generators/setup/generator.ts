@@ -366,7 +366,9 @@ function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Out
   const dependencies = [...new Set([options.identityRoot, options.grimoiresRoot, options.claudeRoot])]
     .filter((root) => !inProject(root))
     .map((root) => ensureContentProject(tree, root));
-  const targets = projectTargets(options, inferenceFor(tree, options));
+  // After writeTemplates: the starter identity, when written, has the script.
+  const regenerateSoul = tree.exists(`${options.identityRoot}/src/regenerate-soul.ts`);
+  const targets = projectTargets({ ...options, regenerateSoul }, inferenceFor(tree, options));
   if (!options.projectExists) {
     addProjectConfiguration(tree, options.project, {
       root: options.projectRoot,

@@ -13,6 +13,8 @@ export interface TargetPaths {
   workerName: string;
   gatewayPort: number;
   healthPort: number;
+  /** Whether <identityRoot>/src/regenerate-soul.ts exists (the starter has it; a user's service may not). Default true. */
+  regenerateSoul?: boolean;
 }
 
 const inside = (child: string, parent: string) => child === parent || child.startsWith(`${parent}/`);
@@ -75,13 +77,20 @@ export function devTarget(paths: TargetPaths): TargetConfiguration {
       // First match wins: the specific rules come before the general ones.
       rules: [
         { match: [`${identityRoot}/**/*.ts`, `${claudeRoot}/lib/**/*.ts`], restart: ['identity'] },
-        {
-          match: [`${grimoiresRoot}/loa/BEAUVOIR.md`],
-          run: { command: 'node', args: [`${identityRoot}/src/regenerate-soul.ts`] },
-          restart: [],
-          notify:
-            'persona updated: new gateway sessions use the new SOUL.md, no restart needed (add "gateway" to this rule\'s restart to restart it anyway)',
-        },
+        paths.regenerateSoul === false
+          ? // No script to regenerate SOUL.md alone: identity regenerates it when it starts.
+            {
+              match: [`${grimoiresRoot}/loa/BEAUVOIR.md`],
+              restart: ['identity'],
+              notify: `persona updated: identity restarted to regenerate SOUL.md (${identityRoot}/src/regenerate-soul.ts would do it without a restart)`,
+            }
+          : {
+              match: [`${grimoiresRoot}/loa/BEAUVOIR.md`],
+              run: { command: 'node', args: [`${identityRoot}/src/regenerate-soul.ts`] },
+              restart: [],
+              notify:
+                'persona updated: new gateway sessions use the new SOUL.md, no restart needed (add "gateway" to this rule\'s restart to restart it anyway)',
+            },
         { match: [`${grimoiresRoot}/**`, `${claudeRoot}/**`], notify: 'mounted live, nothing to restart' },
         { match: imageInputGlobs(paths), notify: `image inputs changed: run \`npx nx run ${paths.project}:dev-build\` to rebuild` },
       ],
