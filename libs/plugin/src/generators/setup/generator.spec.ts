@@ -139,6 +139,18 @@ describe('nx g @loa/plugin:setup', () => {
       expect(forced.targets.dev.configurations).toEqual({ ci: { runtime: 'docker' } });
       expect(forced.targets.test).toEqual({ command: 'echo mine' });
     });
+
+    it("--force replaces whole a target of the user's that runs another executor (its options are not in our schema)", async () => {
+      const loa = readJson(tree, 'apps/loa/project.json');
+      const generated = structuredClone(loa.targets);
+      loa.targets.dev = { executor: 'nx:run-commands', options: { command: 'vite', cwd: 'apps/web' } };
+      loa.targets.smoke = { command: 'curl -sf https://example.com' };
+      writeFileSyncTree(tree, 'apps/loa/project.json', loa);
+      await setupGenerator(tree, { project: 'loa', force: true });
+      const forced = readJson(tree, 'apps/loa/project.json');
+      expect(forced.targets.dev).toEqual(generated.dev);
+      expect(forced.targets.smoke).toEqual(generated.smoke);
+    });
   });
 
   describe('preset deploy (the seed layout)', () => {

@@ -15,6 +15,7 @@ import {
   updateProjectConfiguration,
   writeJson,
   type ProjectConfiguration,
+  type TargetConfiguration,
   type Tree,
 } from '@nx/devkit';
 import { posix } from 'node:path';
@@ -360,6 +361,17 @@ function inferenceFor(tree: Tree, options: NormalizedSetupOptions): Inference {
   };
 }
 
+/**
+ * Whether the user's target runs another executor than ours (or than the one the plugin infers, for an
+ * options-only target): --force then replaces it whole, since its options (a run-commands `command`,
+ * `cwd`, …) are not in our executor's schema and `nx run` would fail on them.
+ */
+function foreignExecutor(existing: TargetConfiguration, ours: TargetConfiguration): boolean {
+  const theirs = existing.executor ?? (existing.command !== undefined ? 'nx:run-commands' : undefined);
+  if (theirs === undefined) return false;
+  return ours.executor !== undefined ? theirs !== ours.executor : !theirs.startsWith(`${PLUGIN}:`);
+}
+
 function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Outcome): void {
   const inProject = (path: string) => path === options.projectRoot || path.startsWith(`${options.projectRoot}/`);
   // Once each: --identityRoot and --claudeRoot may name the same folder as --grimoiresRoot.
@@ -389,7 +401,7 @@ function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Out
     const existing = next.targets[name];
     if (!existing) next.targets[name] = target;
     else if (containsConfig(existing, target)) continue;
-    else if (options.force) next.targets[name] = overlayConfig(existing, target);
+    else if (options.force) next.targets[name] = foreignExecutor(existing, target) ? target : overlayConfig(existing, target);
     else outcome.kept.push(`${options.projectRoot}/project.json target ${name}`);
   }
   // Compared as JSON values: getProjects' objects carry symbol keys that structuredClone drops, so
