@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { isPortFree } from '../../../libs/plugin/src/testing/fixtures.ts';
 import { copyWorkspace, projectContainers, removeDockerState, type WorkspaceCopy } from '../../../tools/testing/workspace-copy.ts';
 
 /**
@@ -88,8 +89,11 @@ async function upAndReady(target = 'loa:dev:ci') {
 }
 
 beforeAll(async () => {
-  const free = spawnSync('sh', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/3000'], { encoding: 'utf8' });
-  if (free.status === 0) throw new Error('port 3000 on this host is in use: stop what listens there before running the e2e suite');
+  // The compose file users run publishes 3000 and 18789 on this host; another listener there (a native
+  // `nx run loa:dev`, say) would fail the suite late and obscurely. (sh has no /dev/tcp: ask Node.)
+  for (const port of [3000, 18789]) {
+    if (!(await isPortFree('127.0.0.1', port))) throw new Error(`port ${port} on this host is in use: stop what listens there before running the e2e suite`);
+  }
   copy = copyWorkspace(REPO, { envLocal: `ANTHROPIC_API_KEY=${SECRET}\nOPENCLAW_GATEWAY_TOKEN=${TOKEN}\n` });
   ({ dir: workspace, volume: VOLUME, project: PROJECT } = copy);
 });
@@ -124,7 +128,10 @@ describe('docker runtime, end to end', () => {
   it('refuses to start when a published port is taken, naming the port, before any container exists', async () => {
     // The file users run (ports published, no CI override): the preflight reads its merged config.
     const squatter = createServer();
-    await new Promise<void>((r) => squatter.listen(3000, '127.0.0.1', r));
+    await new Promise<void>((resolvePromise, reject) => {
+      squatter.once('error', reject); // a port taken since beforeAll fails here, not after the test's time-out
+      squatter.listen(3000, '127.0.0.1', resolvePromise);
+    });
     try {
       const { output } = sh(join(REPO, 'node_modules/.bin/nx'), ['run', 'loa:dev', '--runtime=docker'], { allowFail: true });
       expect(output).toContain('[loa] ERROR: port 3000 is already in use — stop what is listening there (lsof -i :3000), or `npx nx run loa:dev-down` if it is an earlier loa-dev');

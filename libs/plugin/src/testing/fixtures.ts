@@ -51,6 +51,7 @@ export async function getJson(url: string): Promise<Record<string, unknown> | un
 }
 
 export { processAlive } from '../lib/supervisor/process-group.ts';
+export { isPortFree } from '../lib/probe/health-probe.ts';
 
 /**
  * A small real HTTP service: GET / and /health answer JSON with its name, version (from version.mjs,
