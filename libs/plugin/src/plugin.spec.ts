@@ -82,6 +82,15 @@ describe('inferred targets (createNodes over real files)', () => {
     ]);
   });
 
+  it('a second wrangler.jsonc or Dockerfile.dev in the same project does not take its targets over: the nearest to the root wins, then the first', async () => {
+    writeFile(workspace.path, 'apps/app/zz-staging/wrangler.jsonc', '{ "name": "staging" }\n');
+    writeFile(workspace.path, 'apps/app/cloudflare/test/fixtures/wrangler.jsonc', '{ "name": "fixture" }\n');
+    writeFile(workspace.path, 'apps/app/Dockerfile.dev', 'FROM scratch\n');
+    const files = ['apps/app/zz-staging/wrangler.jsonc', 'apps/app/cloudflare/wrangler.jsonc', 'apps/app/cloudflare/test/fixtures/wrangler.jsonc', 'apps/app/docker/Dockerfile.dev', 'apps/app/Dockerfile.dev'];
+    const inferring = (await infer(workspace.path, files)).filter(([, result]) => result.projects !== undefined).map(([file]) => file);
+    expect(inferring).toEqual(['apps/app/cloudflare/wrangler.jsonc', 'apps/app/Dockerfile.dev']);
+  });
+
   it('a wrangler.jsonc without a readable name still infers deploy (which names the problem when run), never throws', async () => {
     writeFile(workspace.path, 'apps/app/cloudflare/wrangler.jsonc', '{ "main": "src/index.ts" ');
     const [[, result]] = await infer(workspace.path, ['apps/app/cloudflare/wrangler.jsonc']);

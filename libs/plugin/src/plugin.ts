@@ -118,20 +118,43 @@ export function devDockerfileTargets(file: string, names: Names): Record<string,
   return targets;
 }
 
-function inferTargets(file: string, names: Names, workspaceRoot: string): CreateNodesResult {
-  const root = owningProjectRoot(file, workspaceRoot);
-  if (root === undefined) return {};
+function inferTargets(file: string, root: string, names: Names, workspaceRoot: string): CreateNodesResult {
   const targets = basename(file) === WRANGLER_CONFIG ? wranglerTargets(file, names, workspaceRoot) : devDockerfileTargets(file, names);
   return { projects: { [root]: { targets } } };
+}
+
+/**
+ * Each file with the project it gives targets to, or undefined. A project owns one file of each kind:
+ * with two (deploy/cloudflare/wrangler.jsonc and deploy/staging/wrangler.jsonc), Nx would merge both
+ * `deploy` targets and the last path alphabetically would silently win, so the one nearest the project's
+ * root does (the first alphabetically among equals); project.json configures any other.
+ */
+export function owners(files: readonly string[], workspaceRoot: string): Map<string, string | undefined> {
+  const roots = new Map(files.map((file) => [file, owningProjectRoot(file, workspaceRoot)] as const));
+  const chosen = new Map<string, string>();
+  const depth = (file: string) => file.split('/').length;
+  for (const file of [...files].sort()) {
+    const root = roots.get(file);
+    if (root === undefined) continue;
+    const key = `${root}\0${basename(file)}`;
+    const current = chosen.get(key);
+    if (current === undefined || depth(file) < depth(current)) chosen.set(key, file);
+  }
+  const kept = new Set(chosen.values());
+  return new Map(files.map((file) => [file, kept.has(file) ? roots.get(file) : undefined] as const));
 }
 
 export const createNodes: CreateNodes<LoaPluginOptions> = [
   PLUGIN_GLOB,
   (files, options, context) => {
     const names = normalizeOptions(options);
+    const owner = owners(files, context.workspaceRoot);
     // inferTargets never throws (an unreadable wrangler.jsonc only drops smoke), so there are no
     // per-file errors for createNodesFromFiles to gather.
-    return files.map((file) => [file, inferTargets(file, names, context.workspaceRoot)] as const);
+    return files.map((file) => {
+      const root = owner.get(file);
+      return [file, root === undefined ? {} : inferTargets(file, root, names, context.workspaceRoot)] as const;
+    });
   },
 ];
 
