@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { freePort, getJson, processAlive, tempDir, waitFor, writeFile, writeService } from '../../testing/fixtures.ts';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { ManagedProcess, retryDelayMs, STABLE_AFTER_MS, standbyArgs, type ProcessEvent, type SupervisorClock } from './managed-process.ts';
 
 describe('retryDelayMs', () => {
@@ -221,5 +221,32 @@ describe('ManagedProcess: a program that cannot be started', () => {
     expect(events[0]).toMatchObject({ type: 'failed', name: 'app', retryInMs: 1000 });
     expect((events[0] as { why: string }).why).toMatch(why);
     expect(unhandled).toEqual([]);
+  });
+
+  it('a standby that cannot be started (the program went away after a healthy start) is dropped, with no unhandled rejection', async () => {
+    writeFile(workspace.path, 'app.mjs', "setInterval(() => undefined, 1000);\n");
+    const node = `${workspace.path}/node`;
+    symlinkSync(process.execPath, node);
+    const events: ProcessEvent[] = [];
+    managed = new ManagedProcess(
+      { name: 'app', command: node, args: ['app.mjs'], cwd: workspace.path, env: { PATH: process.env.PATH }, startTimeoutMs: 5000, graceMs: 500, standby: true },
+      {
+        onLine: () => undefined,
+        // The standby is spawned right after this event: take its program away first (ENOENT, as EAGAIN would fail it).
+        onEvent: (event) => {
+          events.push(event);
+          if (event.type === 'healthy') unlinkSync(node);
+        },
+      },
+    );
+    managed.requestRestart(['start']);
+    await waitFor('healthy', () => events.some((e) => e.type === 'healthy'), 5000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(unhandled).toEqual([]);
+    // The next restart does not take the dead standby: it starts the program afresh and is healthy.
+    symlinkSync(process.execPath, node);
+    managed.requestRestart(['save']);
+    await waitFor('healthy again', () => events.filter((e) => e.type === 'healthy').length >= 2 || events.some((e) => e.type !== 'healthy'), 10_000);
+    expect(events.map((e) => e.type)).toEqual(['healthy', 'healthy']);
   });
 });

@@ -213,6 +213,10 @@ export class ManagedProcess {
     if (!this.spec.standby || this.closed || this.standby) return;
     const standby = spawnGroupLeader(this.spec.command, standbyArgs(this.spec.args), { cwd: this.spec.cwd, env: this.spec.env, stdin: 'pipe' });
     trackGroup(standby.pid);
+    // A standby that cannot be started (EAGAIN, the program gone) is only a missed optimisation: the
+    // next restart spawns normally (takeStandby drops an exited one). execa's promise rejects even with
+    // reject: false when the spawn fails, so it is caught here, or it would end the engine as a bug.
+    standby.catch(() => undefined);
     standby.on('error', () => undefined);
     standby.stdin?.on('error', () => undefined);
     this.standby = standby;
