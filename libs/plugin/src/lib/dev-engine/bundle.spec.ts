@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tempDir, writeFile } from '../../testing/fixtures.ts';
 
 const BIN = join(__dirname, '../../../bin/loa-dev-engine.mjs');
-const USAGE = /^usage: cli\.ts \(--project/m;
+const USAGE = /^usage: loa-dev-engine \(--project/m;
 
 /**
  * The bundled engine (bin/loa-dev-engine.mjs) builds its bundle on first use and reuses it while it is
@@ -25,7 +25,7 @@ describe('the engine bundle', () => {
     const future = new Date(Date.now() + 3600_000);
     utimesSync(join(bundleDir, 'cli.mjs'), future, future);
     const result = engine(bundleDir);
-    expect({ status: result.status, usage: USAGE.test(result.stderr) }).toEqual({ status: 0, usage: true });
+    expect({ status: result.status, usage: USAGE.test(result.stdout) }).toEqual({ status: 0, usage: true });
     expect(statSync(join(bundleDir, 'cli.mjs')).size).toBeGreaterThan(0);
   });
 
@@ -35,7 +35,7 @@ describe('the engine bundle', () => {
     const result = engine(bundleDir);
     expect(result.status).toBe(0);
     expect(result.stderr).toMatch(/^\[loa\] cannot build the engine bundle in .*a-file\/bundle \((EEXIST|ENOTDIR)\); running the TypeScript sources instead — .*LOA_ENGINE_BUNDLE_DIR\n/);
-    expect(result.stderr).toMatch(USAGE);
+    expect(result.stdout).toMatch(USAGE);
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(readdirSync(workspace.path)).toEqual(['a-file']);
   });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writeFile } from '../../testing/fixtures.ts';
@@ -36,6 +36,17 @@ describe('dev engine CLI: bad input is refused before anything starts', () => {
   }
 
   const options = (value: unknown) => writeFile(workspace.path, 'options.json', JSON.stringify(value));
+
+  it('--help prints the usage, naming the command as users run it, to stdout and exits 0; no arguments at all is an error (stderr, 2)', () => {
+    const help = spawnSync(process.execPath, [CLI, '--help'], { cwd: workspace.path, encoding: 'utf8', timeout: 30_000 });
+    expect({ status: help.status, stdout: help.stdout, stderr: help.stderr }).toEqual({
+      status: 0,
+      stdout: expect.stringMatching(/^usage: loa-dev-engine \(--project <project\.json> .*\n$/),
+      stderr: '',
+    });
+    const bare = spawnSync(process.execPath, [CLI], { cwd: workspace.path, encoding: 'utf8', timeout: 30_000 });
+    expect({ status: bare.status, stdout: bare.stdout, stderr: bare.stderr }).toEqual({ status: 2, stdout: '', stderr: help.stdout });
+  });
 
   it('--runtime=banana names the allowed runtimes', async () => {
     options({ processes: [starter] });

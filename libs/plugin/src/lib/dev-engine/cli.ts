@@ -11,7 +11,8 @@ import { installFatalHandlers } from '../process/fatal.ts';
 import type { DevExecutorSchema } from '../../executors/dev/schema.d.ts';
 import { JsoncError, readJsonc } from '../schema/read-jsonc.ts';
 
-const USAGE = `usage: cli.ts (--project <project.json> [--target dev] | --options <options.json>) [--root <workspace>] [--runtime native]`;
+// Named as users run it (bin/loa-dev-engine.mjs), whichever file Node was given.
+const USAGE = `usage: loa-dev-engine (--project <project.json> [--target dev] | --options <options.json>) [--root <workspace>] [--runtime native]`;
 
 /** The dev target's options as written (runDev checks them and fills the defaults); a file error names the file. */
 function readOptions(args: { project?: string; target: string; options?: string; root: string }): Partial<DevExecutorSchema> {
@@ -38,9 +39,14 @@ async function main(): Promise<number> {
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help || (!values.project && !values.options)) {
+  // Asked for, the usage is the output (stdout, exit 0); as the answer to a bad call, an error (stderr, 2).
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!values.project && !values.options) {
     process.stderr.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+    return 2;
   }
   const root = resolve(values.root);
   let options: Partial<DevExecutorSchema>;
