@@ -67,6 +67,14 @@ describe('dev engine CLI: bad input is refused before anything starts', () => {
     expect(existsSync(join(workspace.path, 'started'))).toBe(false);
   });
 
+  it('an empty envFile (`--envFile=`) is refused in one line saying how to get the default, not run without the env file', async () => {
+    writeFile(workspace.path, '.env.local', 'TOKEN=from-the-file\n');
+    options({ envFile: '', processes: [starter] });
+    const { code, out } = await cli(['--options', 'options.json']);
+    expect({ code, out }).toEqual({ code: 1, out: '[loa] ERROR: envFile is "" — it cannot be empty: leave it out for the default (".env.local"), or give it a value\n' });
+    expect(existsSync(join(workspace.path, 'started'))).toBe(false);
+  });
+
   it('a project.json with a syntax error is named, with line and column', async () => {
     writeFile(workspace.path, 'apps/x/project.json', '{\n  "targets": {\n    "dev": { "options": { "processes": [] } }\n    "other": {}\n  }\n}\n');
     const { code, out } = await cli(['--project', 'apps/x/project.json']);

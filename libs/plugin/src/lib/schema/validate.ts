@@ -131,6 +131,12 @@ function describe(error: ErrorObject): string {
       return `${subject} — it must be ${p.comparison} ${p.limit}`;
     case 'minItems':
       return `${subject} — it needs at least ${p.limit} item(s)`;
+    case 'minLength': {
+      // An empty string is no value (`--envFile=` loaded nothing, silently): say how to get the default.
+      const fallback = (error.parentSchema as { default?: unknown } | undefined)?.default;
+      const fix = fallback === undefined ? 'give it a value' : `leave it out for the default (${show(fallback)}), or give it a value`;
+      return p.limit === 1 ? `${subject} — it cannot be empty: ${fix}` : `${subject} — it needs at least ${p.limit} characters`;
+    }
     case 'pattern':
       return `${subject} — it must match ${p.pattern}`;
     case 'format':
