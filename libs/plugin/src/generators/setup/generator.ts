@@ -288,6 +288,12 @@ function writeTemplates(tree: Tree, options: NormalizedSetupOptions, outcome: Ou
       if (!tree.exists(path)) files.set(path, content);
     }
   }
+  // A folder where a file goes would fail below on a null read (a TypeError naming nothing); nothing is written yet.
+  for (const path of [...files.keys(), '.gitignore']) {
+    if (tree.exists(path) && !tree.isFile(path)) {
+      throw new SetupOptionsError(`${path} is a folder, but the generator writes a file there: move the folder away (or rename it) and run again`);
+    }
+  }
   for (const [path, content] of files) {
     if (path === 'Makefile' && tree.exists(path)) {
       const merge = mergeMakefile(tree.read(path, 'utf-8')!, content, options.force);
