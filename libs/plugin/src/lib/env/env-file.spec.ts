@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { symlinkSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writeFile } from '../../testing/fixtures.ts';
 import { EnvFileError, nxEnvFiles, readEnvFile, readEnvFiles, taskScope } from './env-file.ts';
@@ -50,6 +50,29 @@ describe('readEnvFile', () => {
       message = (error as Error).message;
     }
     expect(message).not.toMatch(/abc|hidden/);
+  });
+
+  it.each([
+    ['with a byte-order mark (FF FE, what Notepad and PowerShell write)', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('API_TOKEN=secret\r\nB=2\r\n', 'utf16le')]), 'little-endian'],
+    ['with a big-endian byte-order mark (FE FF)', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('API_TOKEN=secret\nB=2\n', 'utf16le').swap16()]), 'big-endian'],
+    ['without a mark (a NUL after each letter)', Buffer.from('API_TOKEN=secret\nB=2\n', 'utf16le'), 'little-endian'],
+    ['without a mark, big-endian (a NUL before each letter)', Buffer.from('API_TOKEN=secret\nB=2\n', 'utf16le').swap16(), 'big-endian'],
+  ])('refuses a UTF-16 file %s in one line: save it as UTF-8', (_, bytes, order) => {
+    writeFileSync(join(dir.path, '.env.local'), bytes);
+    expect(() => readEnvFile(join(dir.path, '.env.local'), '.env.local')).toThrow(
+      new EnvFileError(`.env.local is UTF-16 (${order}), which a dotenv file cannot be — save it as UTF-8`),
+    );
+  });
+
+  it('drops a UTF-8 byte-order mark instead of making it part of the first name', () => {
+    writeFileSync(join(dir.path, '.env.local'), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('API_TOKEN=sécret\nB=2\n')]));
+    expect(readEnvFile(join(dir.path, '.env.local'))).toEqual({ API_TOKEN: 'sécret', B: '2' });
+  });
+
+  it('still reads a short file, and one whose first value holds non-ASCII text', () => {
+    writeFile(dir.path, '.env', 'A=1');
+    writeFile(dir.path, '.env.local', 'N=ünïcødé ✓\n');
+    expect([readEnvFile(join(dir.path, '.env')), readEnvFile(join(dir.path, '.env.local'))]).toEqual([{ A: '1' }, { N: 'ünïcødé ✓' }]);
   });
 
   it('names the variable of a multi-line value whose later line holds the NUL', () => {

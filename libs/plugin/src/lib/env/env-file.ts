@@ -22,7 +22,7 @@ export function readEnvFile(path: string, shownAs = path): Record<string, string
     if (stat.isFIFO() || stat.isCharacterDevice() || stat.isBlockDevice() || stat.isSocket()) {
       throw new EnvFileError(`${shownAs} is not a regular file (a FIFO or a device) — make it a readable file or remove it`);
     }
-    text = readFileSync(path, 'utf8');
+    text = decode(readFileSync(path), shownAs);
   } catch (error) {
     if (error instanceof EnvFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -33,6 +33,37 @@ export function readEnvFile(path: string, shownAs = path): Record<string, string
   const nul = text.indexOf('\0');
   if (nul !== -1) throw nulError(text, nul, values, shownAs);
   return values;
+}
+
+/**
+ * The file's text, as UTF-8. Windows editors (and PowerShell's `>`) save UTF-16: read as UTF-8 its
+ * names would come out garbled (a NUL between every letter), so it is refused in one line. A UTF-8
+ * byte-order mark is dropped: it would otherwise become part of the first variable's name.
+ */
+function decode(bytes: Buffer, shownAs: string): string {
+  const utf16 = utf16Order(bytes);
+  if (utf16) throw new EnvFileError(`${shownAs} is UTF-16 (${utf16}), which a dotenv file cannot be — save it as UTF-8`);
+  const hasBom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return bytes.toString('utf8', hasBom ? 3 : 0);
+}
+
+/** 'little-endian' or 'big-endian' for a UTF-16 file (a byte-order mark, or ASCII with a NUL beside each letter), else undefined. */
+function utf16Order(bytes: Buffer): 'little-endian' | 'big-endian' | undefined {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'little-endian';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'big-endian';
+  // Without a mark: in the first characters, every other byte is NUL and the rest are not.
+  const pairs = Math.min(bytes.length >> 1, 32);
+  if (pairs < 2) return undefined;
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < pairs; i += 1) {
+    const [first, second] = [bytes[2 * i], bytes[2 * i + 1]];
+    if (first !== 0 && second === 0) low += 1;
+    else if (first === 0 && second !== 0) high += 1;
+  }
+  if (low === pairs) return 'little-endian';
+  if (high === pairs) return 'big-endian';
+  return undefined;
 }
 
 function nulError(text: string, at: number, values: Record<string, string>, file: string): EnvFileError {
