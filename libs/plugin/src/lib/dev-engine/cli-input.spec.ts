@@ -75,6 +75,13 @@ describe('dev engine CLI: bad input is refused before anything starts', () => {
     expect(existsSync(join(workspace.path, 'started'))).toBe(false);
   });
 
+  it("a rule command's run.timeoutMs is checked like the other times", async () => {
+    options({ processes: [starter], rules: [{ match: ['a.md'], run: { command: 'node', args: ['gen.mjs'], timeoutMs: 0 }, restart: ['identity'] }] });
+    const { code, out } = await cli(['--options', 'options.json']);
+    expect({ code, out }).toEqual({ code: 1, out: '[loa] ERROR: rules[0].run.timeoutMs is 0 — it must be >= 100\n' });
+    expect(existsSync(join(workspace.path, 'started'))).toBe(false);
+  });
+
   it('a project.json with a syntax error is named, with line and column', async () => {
     writeFile(workspace.path, 'apps/x/project.json', '{\n  "targets": {\n    "dev": { "options": { "processes": [] } }\n    "other": {}\n  }\n}\n');
     const { code, out } = await cli(['--project', 'apps/x/project.json']);

@@ -166,6 +166,35 @@ describe('DevEngine (real processes)', () => {
     expect(lines.filter((line) => line.includes(notify))).toHaveLength(1);
   });
 
+  it("kills a rule command that hangs, its whole process group, after run.timeoutMs, says so in one line and goes on reloading", async () => {
+    // The command's child keeps the command's stdout open and would outlive a kill of its leader alone.
+    writeFile(
+      workspace.path,
+      'hang.mjs',
+      "import { spawn } from 'node:child_process';\nimport { writeFileSync } from 'node:fs';\n" +
+        "const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'inherit' });\n" +
+        "writeFileSync('hang.pids', `${process.pid} ${child.pid}`);\nconsole.log('hanging');\nsetInterval(() => {}, 1000);\n",
+    );
+    await start(options({ rules: [{ match: ['grimoires/loa/BEAUVOIR.md'], run: { command: 'node', args: ['hang.mjs'], timeoutMs: 500 }, restart: ['gateway'] }] }));
+    const gatewayBefore = await served('gateway');
+    writeFile(workspace.path, 'grimoires/loa/BEAUVOIR.md', '# v2\n');
+    await waitFor('the timeout', () => lines.find((line) => line.includes('node hang.mjs timed out after 500 ms')), 10_000);
+    const pids = readFileSync(join(workspace.path, 'hang.pids'), 'utf8').split(' ').map(Number);
+    expect(lines).toContain('[run] hanging');
+    expect(lines.filter((line) => line.includes('timed out'))).toEqual([
+      '[loa] node hang.mjs timed out after 500 ms: killed it (its whole process group) — make it finish sooner, or raise run.timeoutMs in its rule',
+    ]);
+    expect(lines).toContain('[loa] not restarting gateway: the command above failed — fix it and save again');
+    for (const pid of pids) expect(processAlive(pid)).toBe(false);
+    expect((await served('gateway'))!.pid).toBe(gatewayBefore!.pid);
+
+    // Reloading goes on: the command fixed, the next save restarts the gateway.
+    writeFile(workspace.path, 'hang.mjs', "console.log('done');\n");
+    writeFile(workspace.path, 'grimoires/loa/BEAUVOIR.md', '# v3\n');
+    await waitFor('gateway reload', () => lines.find((line) => /reloaded gateway in \d+ ms — grimoires\/loa\/BEAUVOIR\.md/.test(line)), 10_000);
+    expect(lines).toContain('[run] done');
+  });
+
   it('brings a crashed process back with backoff, showing its last lines', async () => {
     await start();
     const before = await served('identity');

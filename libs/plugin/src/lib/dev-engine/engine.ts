@@ -1,18 +1,23 @@
-import { runCommand } from '../exec/exec.ts';
+import { forEachLine, spawnGroupLeader } from '../exec/exec.ts';
 import { onFatal } from '../process/fatal.ts';
 import { onStopSignals } from '../process/signals.ts';
 import type { Redactor } from '../env/redact.ts';
 import { isPortFree, portOf } from '../probe/health-probe.ts';
 import { liveLockHolder } from '../runtime/data-dir.ts';
 import { ManagedProcess, type ProcessEvent } from '../supervisor/managed-process.ts';
-import { killTrackedGroupsNow } from '../supervisor/process-group.ts';
-import { describeFiles, routeChanges, watchRoots } from '../watch/rules.ts';
+import { killTrackedGroupsNow, stopGroup, trackGroup, untrackGroup } from '../supervisor/process-group.ts';
+import { describeFiles, routeChanges, watchRoots, type ReloadRule } from '../watch/rules.ts';
 import { BatchingWatcher, describeWatchError } from '../watch/watcher.ts';
 import { resolveCommand, type NormalizedDevOptions } from './options.ts';
 
 export type Print = (line: string) => void;
 
 export class PreflightError extends Error {}
+
+/** How long a rule's `run` command may take when the rule sets no run.timeoutMs. */
+export const DEFAULT_RUN_TIMEOUT_MS = 60_000;
+/** From SIGTERM to SIGKILL for a rule command's process group (timed out, or the engine stopping). */
+const RUN_GRACE_MS = 1_000;
 
 /** The tail of a failed process's output, without Node's internal stack frames, which only push the error out of view. */
 export function lastUsefulLines(lines: readonly string[], max = 12): string[] {
@@ -34,6 +39,8 @@ export class DevEngine {
   private readonly done = new Promise<number>((resolve) => (this.finished = resolve));
   private removeSignalHandlers: (() => void) | undefined;
   private removeFatalCleanup: (() => void) | undefined;
+  /** The process groups of the rule commands running now. */
+  private readonly ruleGroups = new Set<number>();
 
   private readonly options: NormalizedDevOptions;
   private readonly redact: Redactor;
@@ -157,7 +164,7 @@ export class DevEngine {
       const { rule } = hit;
       if (rule.notify && !rule.run) this.say(`${rule.notify} — ${describeFiles(hit.files)}`);
       if (rule.run) {
-        const ok = await this.runRuleCommand(rule.run.command, rule.run.args ?? []);
+        const ok = await this.runRuleCommand(rule.run);
         if (!ok) {
           if (rule.restart?.length) this.say(`not restarting ${rule.restart.join(', ')}: the command above failed — fix it and save again`);
           continue;
@@ -173,12 +180,48 @@ export class DevEngine {
     }
   }
 
-  private async runRuleCommand(command: string, args: string[]): Promise<boolean> {
+  /**
+   * Runs a rule's command in its own process group, bounded by its timeoutMs: a command that hangs
+   * (waiting for input, a lock, the network) would otherwise hold every later reload. On the timeout
+   * its whole group is stopped (SIGTERM, then SIGKILL), not only its leader.
+   */
+  private async runRuleCommand(run: NonNullable<ReloadRule['run']>): Promise<boolean> {
+    const { command, args = [], timeoutMs = DEFAULT_RUN_TIMEOUT_MS } = run;
+    const shown = [command, ...args].join(' ');
     // The same resolution as the processes' programs (`node` is the Node running this engine).
     const resolved = resolveCommand([command], this.options.env, this.options.root) ?? command;
-    const result = await runCommand(resolved, args, { cwd: this.options.root, env: this.options.env, onLine: (line) => this.out(`[run] ${line}`) });
-    if (result.exitCode !== 0) this.say(`${[command, ...args].join(' ')} failed (${result.spawnError ?? `exit ${result.exitCode}`})`);
-    return result.exitCode === 0;
+    const child = spawnGroupLeader(resolved, args, { cwd: this.options.root, env: this.options.env });
+    const pid = child.pid;
+    if (pid) {
+      // Tracked like the processes' groups: a fatal error in the engine stops it too.
+      trackGroup(pid);
+      this.ruleGroups.add(pid);
+    }
+    forEachLine(child.stdout, (line) => this.out(`[run] ${line}`));
+    forEachLine(child.stderr, (line) => this.out(`[run] ${line}`));
+    let stopping: Promise<unknown> | undefined;
+    const timer = setTimeout(() => (stopping = pid ? stopGroup(pid, RUN_GRACE_MS) : undefined), timeoutMs);
+    const result = (await child) as Awaited<typeof child> & { code?: string };
+    clearTimeout(timer);
+    if (pid) {
+      await stopping;
+      this.ruleGroups.delete(pid);
+      untrackGroup(pid);
+    }
+    if (this.shuttingDown) return false;
+    if (stopping) {
+      this.say(`${shown} timed out after ${timeoutMs} ms: killed it (its whole process group) — make it finish sooner, or raise run.timeoutMs in its rule`);
+      return false;
+    }
+    if (result.exitCode === 0) return true;
+    const why = typeof result.exitCode !== 'number' && result.code ? `${command}: ${result.code}` : result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`;
+    this.say(`${shown} failed (${why})`);
+    return false;
+  }
+
+  /** Stops the rule commands still running (the engine is stopping). */
+  private stopRuleCommands(): Promise<unknown> {
+    return Promise.all([...this.ruleGroups].map((pid) => stopGroup(pid, RUN_GRACE_MS)));
   }
 
   private killedNow = false;
@@ -193,7 +236,7 @@ export class DevEngine {
 
   /** The fatal path: every group stopped at once, not after the restart in progress (it may be what failed). */
   private async abort(): Promise<void> {
-    await Promise.all([this.watcher?.close().catch(() => undefined), ...this.processes.map((p) => p.abort())]);
+    await Promise.all([this.watcher?.close().catch(() => undefined), ...this.processes.map((p) => p.abort()), this.stopRuleCommands()]);
   }
 
   /** Stops the watcher and every process group; resolves with the exit code run() resolves with. */
@@ -201,7 +244,7 @@ export class DevEngine {
     this.shuttingDown ??= (async () => {
       this.say(`stopping${reason ? ` (${reason})` : ''}…`);
       await this.watcher?.close();
-      await Promise.all(this.processes.map((p) => p.close()));
+      await Promise.all([...this.processes.map((p) => p.close()), this.stopRuleCommands()]);
       this.removeSignalHandlers?.();
       this.removeFatalCleanup?.();
       this.say('stopped; every process has exited');

@@ -6,8 +6,11 @@ export interface ReloadRule {
   match: string[];
   /** Processes to restart (by name). */
   restart?: string[];
-  /** A command to run first (for example regenerating SOUL.md); a failure skips the restarts of this rule. */
-  run?: { command: string; args?: string[] };
+  /**
+   * A command to run first (for example regenerating SOUL.md); a failure skips the restarts of this rule.
+   * After timeoutMs (default 60 s) its process group is killed: that is a failure too.
+   */
+  run?: { command: string; args?: string[]; timeoutMs?: number };
   /** What to tell the user: alone, for files that need no restart (mounted live, or needing dev-build); with `run`, once it succeeded. */
   notify?: string;
 }
