@@ -141,7 +141,9 @@ export function dataDirToClean(root: string, dataDir: string, force: boolean): s
       throw new RuntimeError(`dataDir "${dataDir}" is outside the workspace: clean would have removed ${path} — nothing removed; ${fix}, or pass --force to remove it anyway`);
     }
     if (!within(realRoot, realPath)) {
-      throw new RuntimeError(`dataDir "${dataDir}" leads outside the workspace through a symlink: clean would have removed ${realPath} — nothing removed; remove the link, or pass --force to remove it anyway`);
+      // The dir itself a link: rm removes the link alone. A link above it: the folder it reaches.
+      const what = symlinkTarget(path) ? `the link, not the folder it leads to, ${realPath}` : realPath;
+      throw new RuntimeError(`dataDir "${dataDir}" leads outside the workspace through a symlink: clean would have removed ${what} — nothing removed; remove the link, or pass --force to remove it anyway`);
     }
     if (!existsSync(path)) return path;
     if (!lstatSync(path).isDirectory()) {
@@ -173,6 +175,19 @@ export function dataDirToClean(root: string, dataDir: string, force: boolean): s
     }
   }
   return path;
+}
+
+/**
+ * Where `path` leads when it is itself a symlink (removing it removes only the link), else undefined.
+ * A `--force` clean of a linked data dir must not claim the data went.
+ */
+export function symlinkTarget(path: string): string | undefined {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Removes the data dir (after dataDirToClean); a permission problem is a one-line error, not a stack trace. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runDev } from '../../executors/dev/dev.ts';
 import { devOptions } from '../../testing/dev-options.ts';
@@ -156,10 +156,25 @@ describe('native clean never removes what is not the data dir', () => {
     symlinkSync(outside, join(root, 'via'));
     const before = everything();
     expect(await clean('.loa/linked')).toBe(1);
-    expect(lines.at(-1)).toMatch(/leads outside the workspace through a symlink: clean would have removed .*elsewhere — nothing removed; remove the link, or pass --force/);
+    expect(lines.at(-1)).toMatch(/leads outside the workspace through a symlink: clean would have removed the link, not the folder it leads to, .*elsewhere — nothing removed; remove the link, or pass --force/);
     expect(await clean('via/data')).toBe(1);
     expect(lines.at(-1)).toMatch(/leads outside the workspace through a symlink: clean would have removed .*elsewhere\/data/);
     expect(everything()).toEqual(before);
+  });
+
+  it('with --force, a data dir that is a symlink: removes the link and says so, naming the folder it left alone', async () => {
+    writeFile(outside, 'data/identity.wal', '{}\n');
+    symlinkSync(join(outside, 'data'), join(root, '.loa/linked'));
+    expect(await clean('.loa/linked', true)).toBe(0);
+    expect(lines.at(-1)).toBe(`[loa] removed the symlink .loa/linked only; the folder it led to, ${realpathSync(join(outside, 'data'))}, was left alone — delete it yourself if you meant to remove its data`);
+    expect([existsSync(join(root, '.loa/linked')), readFileSync(join(outside, 'data/identity.wal'), 'utf8')]).toEqual([false, '{}\n']);
+
+    // A link inside the workspace is no different: the link goes, its folder stays, the message says so.
+    writeFile(root, '.loa/real/identity.wal', '{}\n');
+    symlinkSync('real', join(root, '.loa/inner'));
+    expect(await clean('.loa/inner', true)).toBe(0);
+    expect(lines.at(-1)).toBe(`[loa] removed the symlink .loa/inner only; the folder it led to, ${join(realpathSync(root), '.loa/real')}, was left alone — delete it yourself if you meant to remove its data`);
+    expect([existsSync(join(root, '.loa/inner')), existsSync(join(root, '.loa/real/identity.wal'))]).toEqual([false, true]);
   });
 
   it('removes a folder outside the workspace only with --force', async () => {

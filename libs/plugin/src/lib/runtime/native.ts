@@ -6,7 +6,7 @@ import { readEnvFile } from '../env/env-file.ts';
 import { expand } from '../env/expand.ts';
 import { secretsInArgsWarnings, skippedNotice } from '../env/redact.ts';
 import { loadSecrets } from '../env/secrets.ts';
-import { assertWritableDataDir, dataDirToClean, removeDataDir } from './data-dir.ts';
+import { assertWritableDataDir, dataDirToClean, removeDataDir, symlinkTarget } from './data-dir.ts';
 import { RuntimeError, type DevRuntime, type RuntimeContext } from './runtime.ts';
 
 /**
@@ -36,8 +36,12 @@ export const nativeRuntime: DevRuntime = {
         return 0;
       case 'clean': {
         const dataDir = dataDirToClean(context.root, options.dataDir, options.force);
+        // Removing a symlink removes the link, never what it leads to: say which went.
+        const linkTarget = symlinkTarget(dataDir);
         const removed = removeDataDir(dataDir, options.dataDir);
-        context.print(removed ? `[loa] removed ${options.dataDir} (the write-ahead log and other state)` : `[loa] nothing to remove: ${options.dataDir} does not exist`);
+        if (!removed) context.print(`[loa] nothing to remove: ${options.dataDir} does not exist`);
+        else if (linkTarget) context.print(`[loa] removed the symlink ${options.dataDir} only; the folder it led to, ${linkTarget}, was left alone — delete it yourself if you meant to remove its data`);
+        else context.print(`[loa] removed ${options.dataDir} (the write-ahead log and other state)`);
         return 0;
       }
       default:
