@@ -22,7 +22,7 @@ import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SetupGeneratorSchema } from './schema.d.ts';
 import { mergeMakefile } from './lib/makefile.ts';
-import { containsConfig, overlayConfig, projectTargets, type Inference } from './lib/targets.ts';
+import { containsConfig, overlayConfig, projectTargets, type Inference, type TargetPaths } from './lib/targets.ts';
 
 const FILES = fileURLToPath(new URL('./files', import.meta.url));
 const PRESETS = ['apps', 'deploy'] as const;
@@ -36,22 +36,13 @@ const PLUGIN_ENTRY = { plugin: '@loa/plugin/plugin', options: { deployTargetName
 /** Ignored, so secrets, wrangler's local state and the dev loop's data (.loa/data, .loa/workspace) never get committed. */
 const GITIGNORE_ENTRIES = ['.env.local', '.wrangler/', '.loa/'];
 
-export interface NormalizedSetupOptions {
-  project: string;
+/** The chosen paths and values (TargetPaths: what the project's targets are built from), and the rest. */
+export interface NormalizedSetupOptions extends Omit<TargetPaths, 'regenerateSoul'> {
   preset: 'apps' | 'deploy';
   projectRoot: string;
   projectExists: boolean;
-  identityRoot: string;
-  grimoiresRoot: string;
-  claudeRoot: string;
-  dockerDir: string;
-  cloudflareDir: string;
-  baseImage: string;
-  workerName: string;
   /** The name in <cloudflareDir>/wrangler.jsonc: the plugin infers deploy and smoke from that file. */
   wranglerName?: string;
-  gatewayPort: number;
-  healthPort: number;
   memoryLimit: string;
   ci: 'github' | 'none';
   skipFormat: boolean;
