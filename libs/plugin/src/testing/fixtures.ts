@@ -84,3 +84,27 @@ export function selfSignedCert(dir: string): { key: string; cert: string } {
   );
   return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
 }
+
+/**
+ * options.json for the standalone engine: one process "identity" run through `sh -c <shell>` (sh leads
+ * the group and the service is its child, so stopping must reach the grandchild too), restarted on
+ * identity/** changes.
+ */
+export function writeIdentityOptions(root: string, port: number, options: { shell?: string; health?: string } = {}): void {
+  writeFile(
+    root,
+    'options.json',
+    JSON.stringify({
+      processes: [
+        {
+          name: 'identity',
+          command: 'sh',
+          args: ['-c', options.shell ?? 'node identity/service.mjs & wait'],
+          env: { NAME: 'identity', PORT: String(port) },
+          health: { http: options.health ?? `http://127.0.0.1:${port}/health` },
+        },
+      ],
+      rules: [{ match: ['identity/**'], restart: ['identity'] }],
+    }),
+  );
+}

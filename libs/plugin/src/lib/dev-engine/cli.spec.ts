@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, getJson, processAlive, tempDir, waitFor, writeFile, writeService } from '../../testing/fixtures.ts';
+import { freePort, getJson, processAlive, tempDir, waitFor, writeFile, writeIdentityOptions, writeService } from '../../testing/fixtures.ts';
 import { isPortFree } from '../probe/health-probe.ts';
 
 const CLI = join(__dirname, 'cli.ts');
@@ -27,22 +27,7 @@ describe('dev engine CLI: signals and the process tree', () => {
   async function startCli(port: number): Promise<ChildProcess> {
     writeService(workspace.path, 'identity', 'v1');
     // `sh` leads the group and node is its child: stopping must reach the grandchild too.
-    writeFile(
-      workspace.path,
-      'options.json',
-      JSON.stringify({
-        processes: [
-          {
-            name: 'identity',
-            command: 'sh',
-            args: ['-c', 'node identity/service.mjs & wait'],
-            env: { NAME: 'identity', PORT: String(port) },
-            health: { http: `http://127.0.0.1:${port}/health` },
-          },
-        ],
-        rules: [{ match: ['identity/**'], restart: ['identity'] }],
-      }),
-    );
+    writeIdentityOptions(workspace.path, port);
     const child = spawn(process.execPath, [CLI, '--options', 'options.json', '--root', workspace.path], {
       cwd: workspace.path,
       detached: true,

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, getJson, processAlive, selfSignedCert, tempDir, waitFor, writeFile, writeService } from '../../testing/fixtures.ts';
+import { freePort, getJson, processAlive, selfSignedCert, tempDir, waitFor, writeFile, writeIdentityOptions, writeService } from '../../testing/fixtures.ts';
 import { isPortFree } from '../probe/health-probe.ts';
 import { describeFatal } from './fatal.ts';
 
@@ -33,24 +33,8 @@ describe('dev engine CLI: a fatal error leaves no process behind', () => {
     workspace.remove();
   });
 
-  /** The service runs as a grandchild (`sh` leads the group): stopping must reach it too. */
   function writeOptions(port: number, health: string, service = 'identity/service.mjs'): void {
-    writeFile(
-      workspace.path,
-      'options.json',
-      JSON.stringify({
-        processes: [
-          {
-            name: 'identity',
-            command: 'sh',
-            args: ['-c', `node ${service} & wait`],
-            env: { NAME: 'identity', PORT: String(port) },
-            health: { http: health },
-          },
-        ],
-        rules: [{ match: ['identity/**'], restart: ['identity'] }],
-      }),
-    );
+    writeIdentityOptions(workspace.path, port, { shell: `node ${service} & wait`, health });
   }
 
   function startCli(nodeArgs: string[] = []): ChildProcess {
@@ -90,22 +74,7 @@ describe('dev engine CLI: a fatal error leaves no process behind', () => {
   it('EPIPE on stdout (`loa-dev-engine.mjs … | head -2`, the bundled engine): stops every group, one line on stderr, exit 1', async () => {
     const port = await freePort();
     writeService(workspace.path, 'identity', 'v1');
-    writeFile(
-      workspace.path,
-      'options.json',
-      JSON.stringify({
-        processes: [
-          {
-            name: 'identity',
-            command: 'sh',
-            args: ['-c', 'echo $$ > group.pid; node identity/service.mjs & echo $! > service.pid; wait'],
-            env: { NAME: 'identity', PORT: String(port) },
-            health: { http: `http://127.0.0.1:${port}/health` },
-          },
-        ],
-        rules: [{ match: ['identity/**'], restart: ['identity'] }],
-      }),
-    );
+    writeIdentityOptions(workspace.path, port, { shell: 'echo $$ > group.pid; node identity/service.mjs & echo $! > service.pid; wait' });
     // The report's repro as it is: head takes two lines and exits; the engine's next line hits a closed pipe.
     const child = spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" --options options.json --root . | head -2`], {
       cwd: workspace.path,
