@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { IdentityConfig } from './config.ts';
 import { countStarts, healthPayload } from './health.ts';
-import { planSoul, writeSoul, type SoulResult } from './soul.ts';
+import { planSoul, writeSoul, type SoulPlan, type SoulResult } from './soul.ts';
 import { WriteAheadLog } from './wal.ts';
 
 export interface RunningIdentity {
@@ -64,12 +64,14 @@ export async function startIdentity(config: IdentityConfig, log: Log = (m) => co
     }
   };
 
-  const regenerateSoul = (): SoulResult => {
-    const soul = writeSoul(planSoul(config.grimoiresDir, config.workspaceDir));
+  /** Writes a planned SOUL.md, and records it in the log when it changed. */
+  const applySoul = (plan: SoulPlan): SoulResult => {
+    const soul = writeSoul(plan);
     soulHash = soul.hash;
     if (soul.changed && record('soul', { hash: soul.hash })) log(`[identity] SOUL.md regenerated (${soul.hash})`);
     return soul;
   };
+  const regenerateSoul = (): SoulResult => applySoul(planSoul(config.grimoiresDir, config.workspaceDir));
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const path = (request.url ?? '').split('?')[0];
@@ -116,9 +118,7 @@ export async function startIdentity(config: IdentityConfig, log: Log = (m) => co
     wal.advertise(port, config.host);
     // Serving from here: the callbacks above run only after this synchronous block.
     if (record('start', { pid: process.pid })) starts += 1;
-    const soul = writeSoul(soulPlan);
-    soulHash = soul.hash;
-    if (soul.changed && record('soul', { hash: soul.hash })) log(`[identity] SOUL.md regenerated (${soul.hash})`);
+    applySoul(soulPlan);
   } catch (error) {
     server?.close();
     wal.close();
