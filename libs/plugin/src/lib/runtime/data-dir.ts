@@ -9,10 +9,16 @@ function within(outer: string, inner: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
-/** The real path of `path`, or of its nearest existing ancestor with the rest appended (symlinks resolved). */
-function realPathOf(path: string): string {
+/** `path` if it exists, else its nearest existing ancestor. */
+function nearestExisting(path: string): string {
   let existing = path;
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  return existing;
+}
+
+/** The real path of `path`, or of its nearest existing ancestor with the rest appended (symlinks resolved). */
+function realPathOf(path: string): string {
+  const existing = nearestExisting(path);
   return resolve(realpathSync(existing), relative(existing, path));
 }
 
@@ -204,8 +210,7 @@ export function removeDataDir(path: string, shown: string): boolean {
 
 /** Before `up`: the data dir (or the folder it will be made in) must be writable, or identity dies with a stack trace. */
 export function assertWritableDataDir(root: string, dataDir: string): void {
-  let existing = resolve(root, dataDir);
-  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  const existing = nearestExisting(resolve(root, dataDir));
   try {
     accessSync(existing, constants.W_OK);
   } catch (error) {
