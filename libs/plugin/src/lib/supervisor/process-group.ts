@@ -85,11 +85,6 @@ export function untrackGroup(pid: number): void {
   startedGroups.delete(pid);
 }
 
-/** The groups still tracked (for tests and the fatal path). */
-export function trackedGroups(): number[] {
-  return [...startedGroups];
-}
-
 /** Last resort, synchronous (usable in an 'exit' handler): SIGKILL every tracked group that is still alive. */
 export function killTrackedGroupsNow(): void {
   for (const pid of startedGroups) {
