@@ -162,16 +162,12 @@ export class DevEngine {
     const plan = routeChanges(files, this.options.rules);
     for (const hit of plan.hits) {
       const { rule } = hit;
-      if (rule.notify && !rule.run) this.say(`${rule.notify} — ${describeFiles(hit.files)}`);
-      if (rule.run) {
-        const ok = await this.runRuleCommand(rule.run);
-        if (!ok) {
-          if (rule.restart?.length) this.say(`not restarting ${rule.restart.join(', ')}: the command above failed — fix it and save again`);
-          continue;
-        }
-        // A rule's notice tells what its command did ("new sessions use the new persona"): only once it did.
-        if (rule.notify) this.say(`${rule.notify} — ${describeFiles(hit.files)}`);
+      if (rule.run && !(await this.runRuleCommand(rule.run))) {
+        if (rule.restart?.length) this.say(`not restarting ${rule.restart.join(', ')}: the command above failed — fix it and save again`);
+        continue;
       }
+      // After the rule's command, if any: its notice tells what the command did ("new sessions use the new persona").
+      if (rule.notify) this.say(`${rule.notify} — ${describeFiles(hit.files)}`);
       for (const name of rule.restart ?? []) {
         const process = this.processes.find((p) => p.spec.name === name);
         if (process) process.requestRestart(hit.files);
