@@ -19,10 +19,12 @@ export interface TargetPaths {
 
 const inside = (child: string, parent: string) => child === parent || child.startsWith(`${parent}/`);
 
+/** Other code (identity, the Worker) lives in the docker folder (the seed's deploy/): name its docker files, not the folder. */
+const dockerDirShared = (paths: TargetPaths) => inside(paths.identityRoot, paths.dockerDir) || inside(paths.cloudflareDir, paths.dockerDir);
+
 /** What `dev` watches for image inputs: the whole docker folder, unless other code lives in it (the seed's deploy/). */
 export function imageInputGlobs(paths: TargetPaths): string[] {
-  const shared = inside(paths.identityRoot, paths.dockerDir) || inside(paths.cloudflareDir, paths.dockerDir);
-  const docker = shared
+  const docker = dockerDirShared(paths)
     ? ['Dockerfile', 'Dockerfile.dev', 'start-loa.sh', 'start-loa-dev.sh'].map((file) => `${paths.dockerDir}/${file}`)
     : [`${paths.dockerDir}/**`];
   return [...docker, 'docker-compose.dev.yml'];
@@ -100,8 +102,7 @@ export function devTarget(paths: TargetPaths): TargetConfiguration {
 
 /** What a full deploy rebuilds the image for: what the production Dockerfile copies in. */
 export function deployImageInputs(paths: TargetPaths): string[] {
-  const shared = inside(paths.identityRoot, paths.dockerDir) || inside(paths.cloudflareDir, paths.dockerDir);
-  const docker = shared ? ['Dockerfile', 'start-loa.sh'].map((file) => `${paths.dockerDir}/${file}`) : [`${paths.dockerDir}/**`];
+  const docker = dockerDirShared(paths) ? ['Dockerfile', 'start-loa.sh'].map((file) => `${paths.dockerDir}/${file}`) : [`${paths.dockerDir}/**`];
   return [...docker, `${paths.claudeRoot}/**`, `${paths.grimoiresRoot}/**`, `${paths.identityRoot}/**`, '.dockerignore'];
 }
 
