@@ -1,4 +1,4 @@
-import { forEachLine, spawnGroupLeader } from '../exec/exec.ts';
+import { forEachLine, spawnFailure, spawnGroupLeader } from '../exec/exec.ts';
 import { onFatal } from '../process/fatal.ts';
 import { onStopSignals } from '../process/signals.ts';
 import type { Redactor } from '../env/redact.ts';
@@ -210,7 +210,7 @@ export class DevEngine {
       return false;
     }
     if (result.exitCode === 0) return true;
-    const why = typeof result.exitCode !== 'number' && result.code ? `${command}: ${result.code}` : result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`;
+    const why = spawnFailure(command, result) ?? (result.signal ? `killed by ${result.signal}` : `exit ${result.exitCode}`);
     this.say(`${shown} failed (${why})`);
     return false;
   }

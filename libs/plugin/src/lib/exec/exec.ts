@@ -27,6 +27,11 @@ export function forEachLine(stream: Readable | null | undefined, onLine: (line: 
   createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
 }
 
+/** `command: CODE` when execa's result says the program could not be started at all (ENOENT, EACCES), else undefined. */
+export function spawnFailure(command: string, result: { exitCode?: number; code?: string }): string | undefined {
+  return typeof result.exitCode !== 'number' && result.code ? `${command}: ${result.code}` : undefined;
+}
+
 /** Runs a program to completion, streaming its lines; resolves with its exit code, never rejects. */
 export async function runCommand(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   const child = execa(command, [...args], {
@@ -48,9 +53,8 @@ export async function runCommand(command: string, args: readonly string[], optio
   const failure = result as typeof result & { code?: string; timedOut?: boolean };
   const text = stdout.join('\n').trim();
   if (failure.timedOut) return { exitCode: 124, stdout: text, timedOut: true };
-  if (typeof failure.exitCode !== 'number' && failure.code) {
-    return { exitCode: 127, stdout: text, spawnError: `${command}: ${failure.code}` };
-  }
+  const spawnError = spawnFailure(command, failure);
+  if (spawnError) return { exitCode: 127, stdout: text, spawnError };
   return { exitCode: result.exitCode ?? 1, stdout: text };
 }
 
