@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { processAlive } from '../supervisor/process-group.ts';
 import { RuntimeError } from './runtime.ts';
 
 /** `inner` is `outer` or inside it. */
@@ -92,11 +93,8 @@ export function liveLockHolder(dir: string): { file: string; pid: number; role: 
     }
     const pid = holder.pid;
     if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EPERM') continue;
-    }
+    // Gone, or a zombie (exited, not yet reaped by its parent), holds nothing.
+    if (!processAlive(pid)) continue;
     // A pid reused since (after a crash, in another container) is not the holder: compare start times.
     if (typeof holder.procStart === 'string') {
       try {

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runDev } from '../../executors/dev/dev.ts';
 import { devOptions } from '../../testing/dev-options.ts';
-import { tempDir, writeFile } from '../../testing/fixtures.ts';
+import { tempDir, waitFor, writeFile } from '../../testing/fixtures.ts';
 import { nativeRuntime } from './native.ts';
 import { RuntimeError } from './runtime.ts';
 
@@ -142,6 +142,26 @@ describe('native clean never removes what is not the data dir', () => {
     writeFile(root, '.loa/data/identity.lock', JSON.stringify({ pid: process.ppid, procStart }));
     expect(await clean('.loa/data', true)).toBe(0);
     expect(existsSync(join(root, '.loa/data'))).toBe(false);
+  });
+
+  it('a lock left by a process that has exited but is not yet reaped (a zombie) does not count', async () => {
+    // `sleep 0.1` exits as the child of a process that never reaps it: a zombie whose pid kill(pid, 0) still finds.
+    const parentOfZombie = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number((await new Promise<Buffer>((resolve) => parentOfZombie.stdout!.once('data', resolve))).toString().trim());
+      await waitFor('the zombie', () => {
+        try {
+          return readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
+        } catch {
+          return false;
+        }
+      }, 5000);
+      writeFile(root, '.loa/data/identity.lock', JSON.stringify({ pid: zombie, role: 'loa-identity' }));
+      expect(await clean('.loa/data')).toBe(0);
+      expect(existsSync(join(root, '.loa/data'))).toBe(false);
+    } finally {
+      parentOfZombie.kill('SIGKILL');
+    }
   });
 
   it('refuses the workspace root or an ancestor even with --force', async () => {
