@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { processAlive } from '../supervisor/process-group.ts';
+import { processAlive, processStartTime } from '../supervisor/process-group.ts';
 import { RuntimeError } from './runtime.ts';
 
 /** `inner` is `outer` or inside it. */
@@ -97,12 +97,8 @@ export function liveLockHolder(dir: string): { file: string; pid: number; role: 
     if (!processAlive(pid)) continue;
     // A pid reused since (after a crash, in another container) is not the holder: compare start times.
     if (typeof holder.procStart === 'string') {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] !== holder.procStart) continue;
-      } catch {
-        // No /proc: trust the pid.
-      }
+      const started = processStartTime(pid); // undefined without /proc: trust the pid
+      if (started !== undefined && started !== holder.procStart) continue;
     }
     return { file: name, pid, role: typeof holder.role === 'string' ? holder.role : 'a process' };
   }

@@ -34,18 +34,33 @@ export function liveGroupMembers(pgid: number): number[] | undefined {
     } catch {
       continue; // exited while we looked
     }
-    // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses, so split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(stat);
     if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
   }
   return members;
 }
 
+/**
+ * The fields of a /proc/<pid>/stat line after "pid (comm) ": [0] state, [2] process group, [19] start
+ * time. comm may hold spaces and parentheses, so the line is split after the last ')'.
+ */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** When the process started (clock ticks since boot), to tell a reused pid from the one recorded; undefined without /proc. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[19];
+  } catch {
+    return undefined;
+  }
+}
+
 /** True while the process runs (a zombie does not count); false once it has exited. */
 export function processAlive(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[0] !== 'Z';
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
   }
