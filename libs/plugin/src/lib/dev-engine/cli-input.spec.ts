@@ -24,15 +24,24 @@ describe('dev engine CLI: bad input is refused before anything starts', () => {
 
   const starter = { name: 'identity', command: 'node', args: ['-e', "require('fs').writeFileSync('started', '')"] };
 
-  /** Runs the CLI to its end (bounded); as an unprivileged user when asked and this runs as root, which ignores file modes. */
+  /**
+   * Runs the CLI to its end (bounded). `unprivileged`, when this runs as root (which ignores file modes):
+   * without the capabilities that override them, so a folder's mode bits apply. Not as another user: that
+   * user may not reach node or the checkout at all (a clone under a 0700 `mktemp -d` folder: EACCES).
+   */
   function cli(args: string[], options: { unprivileged?: boolean } = {}): Promise<{ code: number | null; out: string }> {
-    const asNobody = options.unprivileged && process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const child = spawn(process.execPath, [CLI, ...args, '--root', workspace.path], { cwd: workspace.path, stdio: ['ignore', 'pipe', 'pipe'], ...asNobody });
+    const command = [process.execPath, CLI, ...args, '--root', workspace.path];
+    const dropped = '-dac_override,-dac_read_search';
+    const argv = options.unprivileged && process.getuid?.() === 0 ? ['setpriv', `--bounding-set=${dropped}`, `--inh-caps=${dropped}`, ...command] : command;
+    const child = spawn(argv[0], argv.slice(1), { cwd: workspace.path, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.stderr.on('data', (chunk) => (out += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    return new Promise((resolve) => child.once('close', (code) => (clearTimeout(timer), resolve({ code, out }))));
+    return new Promise((resolve, reject) => {
+      child.once('error', (error) => (clearTimeout(timer), reject(error)));
+      child.once('close', (code) => (clearTimeout(timer), resolve({ code, out })));
+    });
   }
 
   const options = (value: unknown) => writeFile(workspace.path, 'options.json', JSON.stringify(value));
