@@ -29,7 +29,10 @@ const boundaries = (...allow) => ({
   '@nx/enforce-module-boundaries': ['error', { enforceBuildableLibDependency: false, allow, depConstraints }],
 });
 const TEST_HELPERS = '^(\\.\\./)+tools/testing/[\\w.-]+\\.ts$';
-const PLUGIN_FIXTURES = '^(\\.\\./)+libs/plugin/src/testing/[\\w.-]+\\.ts$';
+const PLUGIN_FIXTURES = '^(\\.\\./)+libs/(plugin|dev-engine)/src/testing/[\\w.-]+\\.ts$';
+/** The plugin builds on the engine's public entry points (its tests may reach the modules they test). */
+const ENGINE_ENTRY = '^(\\.\\./)+dev-engine/src/(index|schema)\\.ts$';
+const ENGINE_MODULES = '^(\\.\\./)+dev-engine/src/(lib|testing)/[\\w./-]+\\.(ts|json)$';
 
 export default [
   ...nx.configs['flat/base'],
@@ -54,6 +57,15 @@ export default [
     // and, unchanged, in the image (/workspace/libs/loa-identity beside /workspace/.claude).
     files: ['libs/loa-identity/**/*.ts'],
     rules: boundaries('^(\\.\\./)+\\.claude/lib/[\\w./-]+\\.ts$'),
+  },
+  {
+    // The plugin is the Nx adapter over the engine library (libs/dev-engine).
+    files: ['libs/plugin/**/*.ts'],
+    rules: boundaries(ENGINE_ENTRY),
+  },
+  {
+    files: ['libs/plugin/**/*.spec.ts', 'libs/plugin/src/testing/**/*.ts'],
+    rules: boundaries(ENGINE_ENTRY, ENGINE_MODULES),
   },
   {
     // Tests and benchmarks share the workspace's test helpers (workspace copies, free ports, services).

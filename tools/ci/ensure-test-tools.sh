@@ -7,3 +7,4 @@ set -euo pipefail
 here=$(dirname "$0")
 bash "$here/ensure-shellcheck.sh"
 bash "$here/../docker/ensure-engine.sh"
+bash "$here/warm-npm-cache.sh"

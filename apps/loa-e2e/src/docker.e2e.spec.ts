@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { isPortFree } from '../../../libs/plugin/src/testing/fixtures.ts';
+import { isPortFree } from '../../../libs/dev-engine/src/testing/fixtures.ts';
 import { copyWorkspace, projectContainers, removeDockerState, type WorkspaceCopy } from '../../../tools/testing/workspace-copy.ts';
 
 /**
@@ -12,7 +12,7 @@ import { copyWorkspace, projectContainers, removeDockerState, type WorkspaceCopy
  * any output. Runs in a copy of the workspace with its own compose project and volume; everything it
  * made is removed in afterAll, also when a test fails.
  */
-const REPO = resolve(__dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../../..');
 const SECRET = 'sk-ant-e2e-SECRET-must-never-print-7f3a';
 const TOKEN = 'gateway-token-e2e-9c1d';
 const HEALTH = 'http://127.0.0.1:3000/health';

@@ -10,7 +10,7 @@ import { copyTrackedFiles } from '../../../tools/testing/workspace-copy.ts';
  * with a code Nx maps to "stopped", exit 130), dev-clean must never delete the checkout, and a compose
  * file Compose rejects is one line, not a stack trace.
  */
-const REPO = resolve(__dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../../..');
 let workspace: string;
 
 function env(): NodeJS.ProcessEnv {

@@ -5,7 +5,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, getJson, waitFor } from '../../../libs/plugin/src/testing/fixtures.ts';
+import { freePort, getJson, waitFor } from '../../../libs/dev-engine/src/testing/fixtures.ts';
 
 /**
  * The production image, with the real pinned gateway, end to end: `apps/loa/docker/Dockerfile` built on
@@ -17,7 +17,7 @@ import { freePort, getJson, waitFor } from '../../../libs/plugin/src/testing/fix
  * .env.local has none. Containers, volumes and temp dirs are removed in afterAll, also on failure; the
  * image is kept so that the next run reuses its layers (the gateway layer is ~800 MB).
  */
-const REPO = resolve(__dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../../..');
 const IMAGE = 'loa-prod:e2e';
 const BASE = 'loa-offline-base:bookworm';
 const RUN_ID = `${process.pid}-${Date.now()}`;

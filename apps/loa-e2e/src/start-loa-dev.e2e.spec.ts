@@ -2,14 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { processAlive } from '../../../libs/plugin/src/testing/fixtures.ts';
+import { processAlive } from '../../../libs/dev-engine/src/testing/fixtures.ts';
 
 /**
  * start-loa-dev.sh's last fallback, on the host: with no engine and no reload it still runs identity,
  * says so, and stops its children on SIGTERM. (The engine path and the entr loop run in the container:
  * docker.e2e.spec.ts and `npm run bench:docker`.)
  */
-const REPO = resolve(__dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../../..');
 const SCRIPT = join(REPO, 'apps/loa/docker/start-loa-dev.sh');
 
 describe('start-loa-dev.sh without the engine', () => {

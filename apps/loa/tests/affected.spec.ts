@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { copyTrackedFiles } from '../../../tools/testing/workspace-copy.ts';
 
@@ -8,7 +8,7 @@ import { copyTrackedFiles } from '../../../tools/testing/workspace-copy.ts';
  * workspace: loa is affected by the deployment's own files, the identity code, grimoires and .claude;
  * not by the plugin, tools, these checks, the workflows, docs, the README or the dev-only compose file.
  */
-const REPO = resolve(__dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../../..');
 let dir: string;
 let base: string;
 
@@ -34,7 +34,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function affectedBy(file: string, target: 'deploy' | 'any' = 'deploy'): string[] {
   git('checkout', '-q', '--detach', base);
   appendFileSync(join(dir, file), file.endsWith('.json') ? '' : file.endsWith('.yml') ? '\n# changed\n' : '\n// changed\n');
-  if (file.endsWith('.json')) writeFileSync(join(dir, file), `${JSON.stringify({ ...JSON.parse(require('node:fs').readFileSync(join(dir, file), 'utf8')), $comment: 'changed' }, null, 2)}\n`);
+  if (file.endsWith('.json')) writeFileSync(join(dir, file), `${JSON.stringify({ ...JSON.parse(readFileSync(join(dir, file), 'utf8')), $comment: 'changed' }, null, 2)}\n`);
   git('commit', '-qam', `change ${file}`);
   const output = run(join(REPO, 'node_modules/.bin/nx'), ['show', 'projects', '--affected', ...(target === 'deploy' ? ['-t', 'deploy'] : []), `--base=${base}`, '--head=HEAD']);
   return output.split('\n').filter(Boolean).sort();
@@ -53,7 +53,8 @@ describe('nx affected -t deploy', () => {
   });
 
   it.each([
-    'libs/plugin/src/lib/exec/exec.ts',
+    'libs/dev-engine/src/lib/exec/exec.ts',
+    'libs/plugin/src/plugin.ts',
     'tools/bench/reload/run.ts',
     'tools/docker/offline-base.sh',
     'tools/testing/workspace-copy.ts',

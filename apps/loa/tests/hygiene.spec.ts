@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
  * What tests and tools write must stay out of the repository and the image's build context:
  * `wrangler dev` (the smoke test runs it) keeps miniflare's SQLite state in `.wrangler/`.
  */
-const REPO = resolve(__dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../../..');
 const git = (...args: string[]) => spawnSync('git', args, { cwd: REPO, encoding: 'utf8' });
 
 describe('repository hygiene', () => {

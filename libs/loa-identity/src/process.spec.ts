@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 // identity and regenerate-soul.ts as the dev loop and start-loa.sh run them: real processes on one data dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -6,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SOUL_HEADER } from './soul.ts';
 
-const SRC = resolve(__dirname);
+const SRC = resolve(import.meta.dirname);
 const MAIN = join(SRC, 'main.ts');
 const REGENERATE = join(SRC, 'regenerate-soul.ts');
 // Bounds every wait inside a test; jest's own limit (below) sits above it so the clearer message wins.

@@ -1,4 +1,1 @@
-export { DevEngine } from './lib/dev-engine/engine.ts';
-export { normalizeDevOptions } from './lib/dev-engine/options.ts';
-export { routeChanges } from './lib/watch/rules.ts';
-export { createRedactor } from './lib/env/redact.ts';
+export { DevEngine, normalizeDevOptions, routeChanges, createRedactor } from '../../dev-engine/src/index.ts';

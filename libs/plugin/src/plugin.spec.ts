@@ -1,12 +1,12 @@
 import { symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CreateNodesContext, CreateNodesResult } from '@nx/devkit';
-import { tempDir, writeFile } from './testing/fixtures.ts';
+import { tempDir, writeFile } from '../../dev-engine/src/testing/fixtures.ts';
 import { allProjects, showProject, showProjects } from './testing/resolved-project.ts';
 import { createNodes, createNodesV2, type LoaPluginOptions } from './plugin.ts';
 
-const REPO = resolve(__dirname, '../../..');
-const PLUGIN = join(__dirname, 'plugin.ts');
+const REPO = resolve(import.meta.dirname, '../../..');
+const PLUGIN = join(import.meta.dirname, 'plugin.ts');
 const WRANGLER = '{\n  // comments, as wrangler allows\n  "name": "my-worker",\n  "main": "src/index.ts",\n}\n';
 
 /** createNodes over real files in `root`, as Nx calls it: the matched files relative to the workspace root. */

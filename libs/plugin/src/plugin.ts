@@ -5,6 +5,14 @@
 // the file never makes a project of its own. Whatever that project.json says about a target wins: Nx
 // merges explicit configuration over what a plugin infers.
 //
+// Which files: those the registration in nx.json takes. The targets are this deployment's (dev-* drives
+// the one docker-compose.dev.yml, deploy smoke-tests /sandbox-health and /api/status), so a registration
+// names its files in `include` (`nx g @loa/plugin:setup` writes it so), and Nx hands this plugin only
+// those: another project's Dockerfile.dev or Worker gets nothing. Without an include Nx hands it every
+// wrangler.jsonc and Dockerfile.dev, as it hands @nx/docker every Dockerfile. Nx filters before calling
+// createNodes and does not pass the registration, so the plugin cannot tell the two apart; a second
+// list of files in the options would only be a copy of include that can disagree with it.
+//
 // Nx loads this module for every project graph computation, in a plugin worker: it imports nothing of
 // the dev engine (chokidar, execa), and only types from @nx/devkit (loading it cost ~0.4 s a graph with
 // the daemon off), just what reading the wrangler config needs.

@@ -15,7 +15,7 @@ interface JsonSchema {
   additionalProperties?: boolean | JsonSchema;
 }
 
-const PLUGIN = join(__dirname, '..');
+const PLUGIN = join(import.meta.dirname, '..');
 const README = readFileSync(join(PLUGIN, 'README.md'), 'utf8');
 
 /** Every property name in the schema, at any depth. */

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort } from '../../../libs/plugin/src/testing/fixtures.ts';
+import { freePort } from '../../../libs/dev-engine/src/testing/fixtures.ts';
 import { copyTrackedFiles } from '../../testing/workspace-copy.ts';
 
 const REPO = resolve(import.meta.dirname, '../../..');

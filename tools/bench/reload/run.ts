@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '../../../libs/plugin/src/testing/fixtures.ts';
+import { freePort } from '../../../libs/dev-engine/src/testing/fixtures.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'node_modules/.bin');
@@ -43,7 +43,7 @@ const runners: Runner[] = [
     name: 'loa engine',
     note: 'bundled engine, warm standby; restarts identity only',
     available: () => undefined,
-    command: () => ({ file: NODE, args: [join(ROOT, 'libs/plugin/bin/loa-dev-engine.mjs'), '--options', 'bench-options.json'] }),
+    command: () => ({ file: NODE, args: [join(ROOT, 'dist/libs/dev-engine/cli.mjs'), '--options', 'bench-options.json'] }),
   },
   {
     name: 'node --watch',

@@ -180,9 +180,9 @@ describe('Worker routes', () => {
   });
 
   it('every Worker secret is documented with its `wrangler secret put` command in the README and named in wrangler.jsonc', () => {
-    const root = join(__dirname, '../../../..');
+    const root = join(import.meta.dirname, '../../../..');
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const wranglerConfig = readFileSync(join(__dirname, '../wrangler.jsonc'), 'utf8');
+    const wranglerConfig = readFileSync(join(import.meta.dirname, '../wrangler.jsonc'), 'utf8');
     for (const name of SECRET_NAMES) {
       expect(readme).toContain(`wrangler secret put ${name}`);
       expect(wranglerConfig).toContain(name);

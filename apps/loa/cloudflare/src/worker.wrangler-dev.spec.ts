@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
  * named in a 503 before any container is asked for. (The start with the secrets in the process's
  * environment needs a container: gateway.spec.ts covers it with a stand-in sandbox.)
  */
-const REPO = resolve(__dirname, '../../../..');
+const REPO = resolve(import.meta.dirname, '../../../..');
 const TOKEN = 'gw-token-wrangler-dev-7f3a';
 
 function freePort(): Promise<number> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { validateOptions } from '../lib/schema/validate.ts';
+import { OptionsError, validateOptions } from '../../../dev-engine/src/lib/schema/validate.ts';
 import { showProject } from '../testing/resolved-project.ts';
 
 /**
@@ -20,8 +20,8 @@ interface JsonSchema {
   additionalProperties?: boolean | JsonSchema;
 }
 
-const executors = JSON.parse(readFileSync(join(__dirname, '../../executors.json'), 'utf8')).executors as Record<string, { schema: string }>;
-const pluginRoot = join(__dirname, '../..');
+const executors = JSON.parse(readFileSync(join(import.meta.dirname, '../../executors.json'), 'utf8')).executors as Record<string, { schema: string }>;
+const pluginRoot = join(import.meta.dirname, '../..');
 const typeName = (executor: string) => `${executor.replace(/(^|-)([a-z])/g, (_, _dash, c: string) => c.toUpperCase())}ExecutorSchema`;
 
 const program = ts.createProgram(
@@ -109,7 +109,7 @@ describe('schema.json and schema.d.ts agree', () => {
     schema.properties!.processes.items!.properties!.action = { type: 'string', enum: ['up'], default: 'up' };
     schema.properties!.debounceMs = { type: 'string', default: '20' };
     const problems: string[] = [];
-    compare({ ...schema, type: 'object' }, exportedType(join(pluginRoot, 'src/executors/dev/schema.d.ts'), 'DevExecutorSchema'), 'DevExecutorSchema', problems);
+    compare({ ...schema, type: 'object' }, exportedType(join(pluginRoot, executors.dev.schema.replace(/\.json$/, '.d.ts')), 'DevExecutorSchema'), 'DevExecutorSchema', problems);
     expect(problems).toEqual([
       expect.stringMatching(/^DevExecutorSchema\.processes\[\]: schema has action, args, .*; TS has args, /),
       'DevExecutorSchema.debounceMs: schema type string, TS type number',
@@ -128,5 +128,33 @@ describe("apps/loa's targets pass the validator", () => {
     const schema = JSON.parse(readFileSync(join(pluginRoot, executors[target.executor!.split(':')[1]].schema), 'utf8'));
     const options = { ...target.options, ...(configuration ? target.configurations![configuration] : {}) };
     expect(() => validateOptions(schema, options)).not.toThrow();
+  });
+});
+
+describe('the validator over the executors\' schemas', () => {
+  const schemaOf = (name: string) => JSON.parse(readFileSync(join(pluginRoot, executors[name].schema), 'utf8')) as object;
+  function problems(schema: object, options: unknown): string[] {
+    try {
+      validateOptions(schema, options);
+    } catch (error) {
+      if (error instanceof OptionsError) return error.problems;
+      throw error;
+    }
+    return [];
+  }
+
+  it('names unknown options with the allowed ones, and wrong types', () => {
+    expect(problems(schemaOf('smoke'), { url: 'http://x', atempts: 3, timeoutSeconds: 'soon' })).toEqual([
+      'unknown option "atempts" — allowed: url, urls, attempts, delaySeconds, timeoutSeconds, expectStatus, expectJson',
+      'timeoutSeconds is "soon" — it must be a number',
+    ]);
+  });
+
+  it('enforces the ranges Nx leaves to the executor (integers, exclusive minimums)', () => {
+    expect(problems(schemaOf('deploy-cf'), { cwd: 'worker', outDir: 'dist/worker', workerFiles: ['worker/**'], smokeAttempts: 0, smokeTimeoutSeconds: 0, url: 'notaurl' })).toEqual([
+      'url is "notaurl" — it must be an http:// or https:// URL',
+      'smokeAttempts is 0 — it must be >= 1',
+      'smokeTimeoutSeconds is 0 — it must be > 0',
+    ]);
   });
 });

@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { freePort, tempDir, writeFile } from '../../testing/fixtures.ts';
+import { freePort, tempDir, writeFile } from '../../../../dev-engine/src/testing/fixtures.ts';
 import { deployCf } from './deploy-cf.ts';
 import type { DeployCfExecutorSchema } from './schema.d.ts';
 
-const STUB = join(__dirname, '../../testing/stub-wrangler.mjs');
-const REPO = resolve(__dirname, '../../../../..');
+const STUB = join(import.meta.dirname, '../../testing/stub-wrangler.mjs');
+const REPO = resolve(import.meta.dirname, '../../../../..');
 const TOKEN = 'cf-token-SECRET-4b9e1';
 const ACCOUNT = 'acct-SECRET-77aa2';
 
@@ -231,7 +231,7 @@ describe('deploy-cf (stub wrangler at the Cloudflare edge, real smoke servers)',
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       print: (line) => lines.push(line),
     });
-    expect(code).toBe(0);
+    expect({ code, lines: code === 0 ? [] : lines }).toEqual({ code: 0, lines: [] });
     const printed = lines.join('\n');
     expect(printed).toMatch(/env\.Sandbox \(Sandbox\)\s+Durable Object/);
     expect(printed).toMatch(/env\.MOLTBOT_BUCKET \(loa-beauvoir-data\)\s+R2 Bucket/);

@@ -1,12 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EnvFileError, taskScope, type TaskScope } from '../../lib/env/env-file.ts';
-import { skippedNotice, type Redactor } from '../../lib/env/redact.ts';
-import { loadSecrets } from '../../lib/env/secrets.ts';
-import { runCommand } from '../../lib/exec/exec.ts';
-import { JsoncError } from '../../lib/schema/read-jsonc.ts';
-import { checkOptions } from '../../lib/schema/validate.ts';
+import { EnvFileError, taskScope, type TaskScope, skippedNotice, type Redactor, loadSecrets, runCommand, JsoncError, checkOptions } from '../../../../dev-engine/src/index.ts';
 import { smokeTest } from '../../lib/smoke/smoke.ts';
 import { deployArgs, dryRunArgs, rollbackArgs, rolloutDecision, workerName } from '../../lib/wrangler/wrangler.ts';
 import type { DeployCfExecutorSchema } from './schema.d.ts';

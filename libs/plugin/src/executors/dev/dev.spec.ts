@@ -1,11 +1,12 @@
-import { chooseRuntime, RuntimeError, type DevRuntime, type RuntimeContext } from '../../lib/runtime/runtime.ts';
-import { exitCodeUnderNx, runDev, runtimes } from './dev.ts';
+import { chooseRuntime, RuntimeError, type DevRuntime, type RuntimeContext } from '../../../../dev-engine/src/lib/runtime/runtime.ts';
+import { exitCodeUnderNx } from './dev.ts';
+import { runDev, runtimes } from '../../../../dev-engine/src/index.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { devOptions } from '../../testing/dev-options.ts';
+import { devOptions } from '../../../../dev-engine/src/testing/dev-options.ts';
 import { showProject } from '../../testing/resolved-project.ts';
 
-const schema = JSON.parse(readFileSync(join(__dirname, 'schema.json'), 'utf8'));
+const schema = JSON.parse(readFileSync(join(import.meta.dirname, '../../../../dev-engine/src/lib/dev-engine/schema.json'), 'utf8'));
 
 const context = (lines: string[]): RuntimeContext => ({ root: '/nonexistent', env: {}, print: (line) => lines.push(line) });
 
@@ -71,7 +72,7 @@ describe('runDev', () => {
 
   it('apps/loa marks continuous exactly the dev targets that run until stopped', () => {
     // As Nx resolves them: the dev-* family is inferred from Dockerfile.dev, dev is in project.json.
-    const project = showProject(join(__dirname, '../../../../..'), 'loa');
+    const project = showProject(join(import.meta.dirname, '../../../../..'), 'loa');
     const devTargets = Object.entries(project.targets).filter(([, t]) => t.executor === '@loa/plugin:dev');
     expect(Object.fromEntries(devTargets.map(([name, t]) => [name, t.continuous ?? false]))).toEqual({
       dev: true,

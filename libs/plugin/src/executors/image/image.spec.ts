@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, writeFile } from '../../testing/fixtures.ts';
+import { tempDir, writeFile } from '../../../../dev-engine/src/testing/fixtures.ts';
 import { buildImage } from './image.ts';
 
 describe('image executor options', () => {

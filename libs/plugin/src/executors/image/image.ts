@@ -1,7 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { detectDocker } from '../../lib/docker/compose.ts';
+import { detectDocker, checkOptions } from '../../../../dev-engine/src/index.ts';
 import { DockerImages, progressMode, sizeReport } from '../../lib/image/docker-images.ts';
-import { checkOptions } from '../../lib/schema/validate.ts';
 import type { ImageExecutorSchema } from './schema.d.ts';
 import schema from './schema.json' with { type: 'json' };
 

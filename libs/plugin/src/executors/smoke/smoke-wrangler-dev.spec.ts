@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { freePort } from '../../testing/fixtures.ts';
+import { freePort } from '../../../../dev-engine/src/testing/fixtures.ts';
 import { runSmoke } from './smoke.ts';
 
 /**
  * The smoke executor against the real Worker (apps/loa/cloudflare) under `wrangler dev`, containers off,
  * loopback only. The Worker's folder is used by path: the deployment does not depend on the plugin.
  */
-const REPO = resolve(__dirname, '../../../../..');
+const REPO = resolve(import.meta.dirname, '../../../../..');
 
 describe('the Worker under wrangler dev', () => {
   let wrangler: ChildProcess | undefined;

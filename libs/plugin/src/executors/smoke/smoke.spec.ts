@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { freePort } from '../../testing/fixtures.ts';
+import { freePort } from '../../../../dev-engine/src/testing/fixtures.ts';
 import { runSmoke } from './smoke.ts';
 
 describe('smoke executor options', () => {

@@ -1,9 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { expand } from '../../lib/env/expand.ts';
-import { EnvFileError, taskScope, type TaskScope } from '../../lib/env/env-file.ts';
-import { createRedactor, skippedNotice, type Redactor } from '../../lib/env/redact.ts';
-import { loadSecrets } from '../../lib/env/secrets.ts';
-import { checkOptions, httpUrlProblem, maskUrlCredentials } from '../../lib/schema/validate.ts';
+import { expand, EnvFileError, taskScope, type TaskScope, createRedactor, skippedNotice, type Redactor, loadSecrets, checkOptions, httpUrlProblem, maskUrlCredentials } from '../../../../dev-engine/src/index.ts';
 import { smokeTest } from '../../lib/smoke/smoke.ts';
 import type { SmokeExecutorSchema } from './schema.d.ts';
 import schema from './schema.json' with { type: 'json' };

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 // "When the identity root has no service, a starter service so that dev runs at once": the real dev
 // engine, run on the dev target the generator wrote (the seed's layout, nothing else in the workspace),
 // starts the starter identity, proves it healthy, regenerates SOUL.md on a BEAUVOIR.md save and restarts
@@ -7,10 +8,10 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, getJson, processAlive, tempDir, waitFor, writeFile } from '../../testing/fixtures.ts';
+import { freePort, getJson, processAlive, tempDir, waitFor, writeFile } from '../../../../dev-engine/src/testing/fixtures.ts';
 import { setupGenerator } from './generator.ts';
 
-const CLI = join(__dirname, '../../lib/dev-engine/cli.ts');
+const CLI = join(import.meta.dirname, '../../../../dev-engine/src/lib/dev-engine/cli.ts');
 
 describe('the generated dev target runs the starter identity with the real engine', () => {
   let workspace: ReturnType<typeof tempDir>;

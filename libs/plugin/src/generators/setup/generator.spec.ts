@@ -1,26 +1,60 @@
+import { jest } from '@jest/globals';
 import { logger, readJson, readNxJson, readProjectConfiguration, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { setupGenerator } from './generator.ts';
 import { mergeMakefile } from './lib/makefile.ts';
 import { changedSince, snapshot } from '../../testing/tree-snapshot.ts';
+import { FsTree } from 'nx/src/generators/tree';
+import type { SetupGeneratorSchema } from './schema.d.ts';
+
+const GENERATOR = pathToFileURL(join(import.meta.dirname, 'generator.ts')).href;
+const REPO = resolve(import.meta.dirname, '../../../../..');
+
+/**
+ * `nx g` as Nx runs it, in a child process: the generator over an FsTree of `dir`, then the tree flushed
+ * to disk (flushChanges). As root (which ignores file modes) without the capabilities that override
+ * them, so a read-only file or folder is one, as for any other user.
+ */
+function runUnprivileged(dir: string, options: SetupGeneratorSchema): { status: number | null; output: string } {
+  const script = `
+    import { createRequire } from 'node:module';
+    const { FsTree, flushChanges } = createRequire(${JSON.stringify(join(REPO, 'package.json'))})('nx/src/generators/tree');
+    const { setupGenerator } = await import(${JSON.stringify(GENERATOR)});
+    const tree = new FsTree(process.cwd(), false);
+    try {
+      await setupGenerator(tree, ${JSON.stringify(options)});
+      flushChanges(tree.root, tree.listChanges());
+      console.log('written');
+    } catch (error) {
+      console.log(error.message);
+      process.exitCode = 1;
+    }`;
+  const command = [process.execPath, '--input-type=module', '-e', script];
+  const dropped = '-dac_override,-dac_read_search';
+  const argv = process.getuid?.() === 0 ? ['setpriv', `--bounding-set=${dropped}`, `--inh-caps=${dropped}`, ...command] : command;
+  const result = spawnSync(argv[0], argv.slice(1), { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  if (result.error) throw new Error(`${argv[0]} could not be started: ${result.error.message}`);
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
 
 function emptyWorkspace(): Tree {
   return createTreeWithEmptyWorkspace({ formatter: 'none' });
 }
 
 describe('nx g @loa/plugin:setup', () => {
-  let warn: jest.SpyInstance;
+  let warn: ReturnType<typeof jest.spyOn>;
   beforeEach(() => {
     warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
   });
   afterEach(() => warn.mockRestore());
 
-  const warnings = () => warn.mock.calls.map((call) => String(call[0])).join('\n');
+  const warnings = () => warn.mock.calls.map((call: unknown[]) => String(call[0])).join('\n');
 
   describe('preset apps in an empty workspace', () => {
     let tree: Tree;
@@ -66,9 +100,11 @@ describe('nx g @loa/plugin:setup', () => {
         imageInputs: ['apps/loa/docker/**', '.claude/**', 'grimoires/**', 'libs/loa-identity/**', '.dockerignore'],
       });
       expect(loa.targets!.smoke.options.urls).toEqual(['https://loa.${CF_SUBDOMAIN}.workers.dev/sandbox-health']);
+      // Scoped to the files it set up: no other wrangler.jsonc or Dockerfile.dev gets these targets.
       expect(readNxJson(tree)!.plugins).toContainEqual({
         plugin: '@loa/plugin/plugin',
         options: { deployTargetName: 'deploy', smokeTargetName: 'smoke', imageTargetName: 'image', devTargetName: 'dev' },
+        include: ['apps/loa/cloudflare/wrangler.jsonc', 'apps/loa/docker/Dockerfile.dev'],
       });
       expect(tree.read('.gitignore', 'utf-8')).toMatch(/^\.env\.local\n\.wrangler\/\n\.loa\/\n$/m);
     });
@@ -248,7 +284,7 @@ describe('nx g @loa/plugin:setup', () => {
 
   it.each([
     ['other target names', { plugin: '@loa/plugin/plugin', options: { deployTargetName: 'cf-deploy', imageTargetName: 'dev-image' } }],
-    ['an include', { plugin: '@loa/plugin/plugin', include: ['apps/web/**'] }],
+    ['an exclude of our files', { plugin: '@loa/plugin/plugin', include: ['apps/web/**'], exclude: ['deploy/**'] }],
   ])("writes every target whole when the user's registration has %s (nothing may infer ours)", async (_name, entry) => {
     const tree = emptyWorkspace();
     tree.write('nx.json', JSON.stringify({ plugins: [entry] }));
@@ -258,6 +294,190 @@ describe('nx g @loa/plugin:setup', () => {
     const targets = readProjectConfiguration(tree, 'seed').targets!;
     expect(Object.keys(targets).sort()).toEqual(['deploy', 'dev', 'dev-build', 'dev-clean', 'dev-down', 'dev-logs', 'dev-shell', 'image', 'smoke']);
     for (const [name, target] of Object.entries(targets)) expect({ name, executor: typeof target.executor }).toEqual({ name, executor: 'string' });
+  });
+
+  describe("the plugin's registration in nx.json: scoped by include to the files it set up", () => {
+    const OPTIONS = { deployTargetName: 'deploy', smokeTargetName: 'smoke', imageTargetName: 'image', devTargetName: 'dev' };
+
+    it('a second project adds its files to the same include, once; reruns change nothing', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      await setupGenerator(tree, { project: 'molt', preset: 'deploy', ci: 'none' });
+      const include = ['apps/loa/cloudflare/wrangler.jsonc', 'apps/loa/docker/Dockerfile.dev', 'deploy/cloudflare/wrangler.jsonc', 'deploy/Dockerfile.dev'];
+      expect(readNxJson(tree)!.plugins).toEqual([{ plugin: '@loa/plugin/plugin', options: OPTIONS, include }]);
+      const before = snapshot(tree);
+      await setupGenerator(tree, { project: 'loa' });
+      await setupGenerator(tree, { project: 'molt', preset: 'deploy', ci: 'none' });
+      expect(changedSince(tree, before)).toEqual([]);
+    });
+
+    it("merges into the user's scoped registration with our target names, and relies on it (options-only targets)", async () => {
+      const tree = emptyWorkspace();
+      tree.write('nx.json', JSON.stringify({ plugins: [{ plugin: '@loa/plugin/plugin', include: ['apps/web/**'] }] }));
+      tree.write('deploy/cloudflare/wrangler.jsonc', '{ "name": "seed-worker" }');
+      await setupGenerator(tree, { project: 'seed', preset: 'deploy' });
+      expect(readNxJson(tree)!.plugins).toEqual([{ plugin: '@loa/plugin/plugin', include: ['apps/web/**', 'deploy/cloudflare/wrangler.jsonc', 'deploy/Dockerfile.dev'] }]);
+      expect(readProjectConfiguration(tree, 'seed').targets!.deploy).toEqual({ options: { imageInputs: expect.any(Array) } });
+    });
+
+    it('an include that already takes our files (a glob) is left as it is', async () => {
+      const tree = emptyWorkspace();
+      const entry = { plugin: '@loa/plugin/plugin', options: OPTIONS, include: ['deploy/**'] };
+      tree.write('nx.json', JSON.stringify({ plugins: [entry] }));
+      await setupGenerator(tree, { project: 'seed', preset: 'deploy' });
+      expect(readNxJson(tree)!.plugins).toEqual([entry]);
+    });
+
+    it('an unscoped registration (an older version wrote one) is kept and named with the include to add; --force scopes it', async () => {
+      const tree = emptyWorkspace();
+      tree.write('nx.json', JSON.stringify({ plugins: ['@loa/plugin/plugin'] }));
+      await setupGenerator(tree, { project: 'loa' });
+      expect(readNxJson(tree)!.plugins).toEqual(['@loa/plugin/plugin']);
+      expect(warnings()).toContain('nx.json registers @loa/plugin/plugin without "include"');
+      expect(warnings()).toContain('add "include": ["apps/loa/cloudflare/wrangler.jsonc","apps/loa/docker/Dockerfile.dev"] to that entry (--force does)');
+      await setupGenerator(tree, { project: 'loa', force: true });
+      expect(readNxJson(tree)!.plugins).toEqual([{ plugin: '@loa/plugin/plugin', options: OPTIONS, include: ['apps/loa/cloudflare/wrangler.jsonc', 'apps/loa/docker/Dockerfile.dev'] }]);
+    });
+
+    it('registers nothing when the plugin would infer nothing for the project (an empty include would take every file)', async () => {
+      const tree = emptyWorkspace();
+      tree.write('package.json', JSON.stringify({ name: 'root', private: true, workspaces: ['deploy'] }));
+      tree.write('deploy/package.json', JSON.stringify({ name: 'seed', private: true }));
+      await setupGenerator(tree, { project: 'seed', preset: 'deploy' });
+      expect(readNxJson(tree)!.plugins ?? []).toEqual([]);
+    });
+  });
+
+  describe('a rerun with other options (the state file records the last run\'s)', () => {
+    it('updates what it wrote for the old options without --force, keeps a hand edit, and records the new options', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      expect(readJson(tree, 'apps/loa/.loa-setup.json').options).toMatchObject({ preset: 'apps', gatewayPort: 18789, healthPort: 3000 });
+      const script = 'apps/loa/docker/start-loa-dev.sh';
+      const edited = `${tree.read(script, 'utf-8')}# mine\n`;
+      tree.write(script, edited);
+
+      const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+      try {
+        await setupGenerator(tree, { project: 'loa', gatewayPort: 28789 });
+        expect(info.mock.calls.map((call: unknown[]) => String(call[0])).join('\n')).toMatch(
+          /^Updated for the options that changed \(the generator's own output for the options in apps\/loa\/\.loa-setup\.json\):\n[^]*- docker-compose\.dev\.yml/,
+        );
+      } finally {
+        info.mockRestore();
+      }
+      expect(tree.read('docker-compose.dev.yml', 'utf-8')).toContain('28789');
+      expect(readProjectConfiguration(tree, 'loa').targets!.dev.options.processes[1].args).toContain('28789');
+      expect(tree.read(script, 'utf-8')).toBe(edited);
+      expect(warnings()).toContain(script);
+      expect(warnings()).not.toContain('docker-compose.dev.yml');
+      expect(warnings()).not.toContain('target dev');
+      expect(readJson(tree, 'apps/loa/.loa-setup.json').options.gatewayPort).toBe(28789);
+
+      const before = snapshot(tree);
+      await setupGenerator(tree, { project: 'loa', gatewayPort: 28789 });
+      expect(changedSince(tree, before)).toEqual([]);
+    });
+
+    it('without a state file, lists what differs as differing from the output for these options, with --force', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      tree.delete('apps/loa/.loa-setup.json');
+      await setupGenerator(tree, { project: 'loa', gatewayPort: 28789 });
+      expect(warnings()).toMatch(/^Kept what differs from the generator's output for these options: .*run again with --force .*:\n[^]*^ {2}- docker-compose\.dev\.yml$/m);
+      expect(tree.read('docker-compose.dev.yml', 'utf-8')).not.toContain('28789');
+    });
+  });
+
+  it("uses --preset=deploy when none is given in a workspace in the seed's layout, and says so", async () => {
+    const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    try {
+      const tree = emptyWorkspace();
+      tree.write('deploy/cloudflare/wrangler.jsonc', '{ "name": "seed-worker" }');
+      await setupGenerator(tree, { project: 'seed' });
+      expect(readProjectConfiguration(tree, 'seed').root).toBe('deploy');
+      expect(tree.exists('deploy/Dockerfile.dev')).toBe(true);
+      expect(tree.exists('apps')).toBe(false);
+      expect(info.mock.calls.map((call: unknown[]) => String(call[0])).join('\n')).toContain("Using --preset=deploy: deploy/cloudflare is there (the seed's layout)");
+    } finally {
+      info.mockRestore();
+    }
+  });
+
+  it.each(['makefile', 'GNUmakefile'])('merges into an existing %s (the one make reads) instead of writing a second Makefile', async (name) => {
+    const tree = emptyWorkspace();
+    tree.write(name, 'build:\n\tcargo build\n');
+    await setupGenerator(tree, { project: 'loa' });
+    expect(tree.exists('Makefile')).toBe(false);
+    expect(tree.read(name, 'utf-8')).toMatch(/^build:\n\tcargo build\n\n# Added by nx g @loa\/plugin:setup[^]*\ndev-build:\n/);
+  });
+
+  describe('.gitignore: entries it already ignores by a broader pattern are not added again', () => {
+    it.each([
+      ['.env*, /.wrangler, .loa', 'node_modules\n.env*\n/.wrangler\n.loa\n'],
+      ['*.local, .wrangler/, .loa/*', '*.local\n.wrangler/\n.loa/*\n'],
+      ['**/.env.*, /.wrangler/**, /.loa/', '**/.env.*\n/.wrangler/**\n/.loa/\n'],
+    ])('%s', async (_name, gitignore) => {
+      const tree = emptyWorkspace();
+      tree.write('.gitignore', gitignore);
+      await setupGenerator(tree, { project: 'loa' });
+      expect(tree.read('.gitignore', 'utf-8')).toBe(gitignore);
+    });
+
+    it('adds what a pattern does not cover: un-ignored by !, a file-only pattern for a folder, a narrower one', async () => {
+      const tree = emptyWorkspace();
+      tree.write('.gitignore', '.env*\n!.env.local\n.wrangler/\n.loa/data\n');
+      await setupGenerator(tree, { project: 'loa' });
+      expect(tree.read('.gitignore', 'utf-8')).toMatch(/\n\.loa\/data\n\n# nx g @loa\/plugin:setup[^\n]*\n\.env\.local\n\.loa\/\n$/);
+    });
+  });
+
+  describe('in a real workspace on disk (an FsTree, as nx g uses)', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = realpathSync(mkdtempSync(join(tmpdir(), 'loa-setup-fs-')));
+      writeFileSync(join(dir, 'package.json'), '{ "name": "ws", "private": true }\n');
+      writeFileSync(join(dir, 'nx.json'), '{}\n');
+    });
+    afterEach(() => {
+      chmodSync(dir, 0o755);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('refuses, before writing, a path a symlinked folder takes outside the workspace', async () => {
+      const outside = mkdtempSync(join(tmpdir(), 'loa-setup-outside-'));
+      try {
+        symlinkSync(outside, join(dir, 'libs'));
+        const tree = new FsTree(dir, false);
+        await expect(setupGenerator(tree, { project: 'loa' })).rejects.toThrow(
+          /^Refusing to write libs\/loa-identity\/package\.json: libs resolves to .*, outside the workspace .*; nothing was written: replace the symlink with a folder/m,
+        );
+        expect(readdirSync(outside)).toEqual([]);
+      } finally {
+        rmSync(outside, { recursive: true, force: true });
+      }
+    });
+
+    it('--force onto a read-only file: one error naming it and the fix, and nothing written (Nx would stop halfway)', () => {
+      writeFileSync(join(dir, 'docker-compose.dev.yml'), 'services: {}\n');
+      chmodSync(join(dir, 'docker-compose.dev.yml'), 0o444);
+      const before = readdirSync(dir).sort();
+      const { status, output } = runUnprivileged(dir, { project: 'loa', force: true, skipFormat: true });
+      expect(output).toMatch(/Cannot write docker-compose\.dev\.yml: docker-compose\.dev\.yml is not writable for this user; nothing was written: make it writable \(chmod u\+w docker-compose\.dev\.yml\)/);
+      expect(status).toBe(1);
+      expect(readdirSync(dir).sort()).toEqual(before);
+      expect(readFileSync(join(dir, 'docker-compose.dev.yml'), 'utf8')).toBe('services: {}\n');
+    });
+
+    it('a folder it cannot create files in: named, nothing written', () => {
+      mkdirSync(join(dir, 'apps/loa/docker'), { recursive: true });
+      chmodSync(join(dir, 'apps/loa/docker'), 0o555);
+      const { status, output } = runUnprivileged(dir, { project: 'loa', skipFormat: true });
+      expect(output).toMatch(/Cannot write apps\/loa\/docker\/Dockerfile\.dev: apps\/loa\/docker is not writable for this user; nothing was written: make it writable \(chmod u\+w apps\/loa\/docker\)/);
+      expect(status).toBe(1);
+      expect(existsSync(join(dir, '.env.local.example'))).toBe(false);
+      chmodSync(join(dir, 'apps/loa/docker'), 0o755);
+    });
   });
 
   it("restarts identity on a persona change, instead of running a regenerate-soul.ts the user's identity does not have", async () => {

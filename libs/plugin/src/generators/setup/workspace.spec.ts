@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { showProject } from '../../testing/resolved-project.ts';
 
-const REPO = resolve(__dirname, '../../../../..');
-const PLUGIN = resolve(__dirname, '../../..');
+const REPO = resolve(import.meta.dirname, '../../../../..');
+const PLUGIN = resolve(import.meta.dirname, '../../..');
 const ENV = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NO_COLOR: '1' };
 
 function write(dir: string, path: string, content: string): void {
@@ -30,7 +30,9 @@ describe('nx g @loa/plugin:setup in a repository in the seed layout (real nx)', 
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'loa-seed-'));
-    cpSync(PLUGIN, join(dir, 'libs/plugin'), { recursive: true, filter: (source) => !source.startsWith(join(PLUGIN, 'dist')) });
+    // The plugin and the engine library it builds on (its relative imports reach ../dev-engine).
+    cpSync(PLUGIN, join(dir, 'libs/plugin'), { recursive: true });
+    cpSync(join(PLUGIN, '../dev-engine'), join(dir, 'libs/dev-engine'), { recursive: true });
     symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
     write(dir, 'package.json', '{ "name": "seed", "private": true }\n');
     write(dir, 'nx.json', '{}\n');
@@ -42,6 +44,10 @@ describe('nx g @loa/plugin:setup in a repository in the seed layout (real nx)', 
     write(dir, 'grimoires/loa/BEAUVOIR.md', '# Me\n');
     write(dir, '.claude/settings.json', '{}\n');
     write(dir, 'Makefile', 'test:\n\t./run-tests.sh\n');
+    // Another team's project with a Dockerfile.dev and a Worker of its own: none of loa's business.
+    write(dir, 'tools/other/project.json', '{ "name": "other" }\n');
+    write(dir, 'tools/other/Dockerfile.dev', 'FROM node:22\n');
+    write(dir, 'tools/other/wrangler.jsonc', '{ "name": "other-worker", "main": "src/index.ts" }\n');
     const git = (...args: string[]) => run(dir, 'git', ['-c', 'user.email=setup@test', '-c', 'user.name=setup', ...args]);
     git('init', '-q', '-b', 'main');
     git('add', '-A');
@@ -74,6 +80,13 @@ describe('nx g @loa/plugin:setup in a repository in the seed layout (real nx)', 
     expect(project.targets.image.options).toMatchObject({ dockerfile: 'deploy/Dockerfile.dev', baseImage: 'loa-base:local' });
     expect(project.targets.deploy.options).toMatchObject({ cwd: 'deploy/cloudflare', imageInputs: expect.arrayContaining(['deploy/loa-identity/**']) });
     expect(project.targets.smoke.options).toEqual(expect.objectContaining({ urls: ['https://seed-worker.${CF_SUBDOMAIN}.workers.dev/sandbox-health'] }));
+  });
+
+  it("gives no target to another project's Dockerfile.dev or wrangler.jsonc (the registration's include names only seed's)", () => {
+    expect(JSON.parse(readFileSync(join(dir, 'nx.json'), 'utf8')).plugins).toEqual([
+      expect.objectContaining({ plugin: '@loa/plugin/plugin', include: ['deploy/cloudflare/wrangler.jsonc', 'deploy/Dockerfile.dev'] }),
+    ]);
+    expect(Object.keys(showProject(dir, 'other', ENV).targets)).toEqual([]);
   });
 
   it.each([

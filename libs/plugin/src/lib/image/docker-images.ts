@@ -1,4 +1,4 @@
-import { runCommand, type RunResult } from '../exec/exec.ts';
+import { runCommand, type RunResult } from '../../../../dev-engine/src/index.ts';
 
 export interface BuildSpec {
   dockerfile: string;

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import picomatch from 'picomatch';
-import { readJsonc } from '../schema/read-jsonc.ts';
+import { readJsonc } from '../../../../dev-engine/src/schema.ts';
 
 /**
  * The Worker's name, from wrangler.jsonc (comments allowed, as wrangler allows them). A syntax error is

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { processAlive, tempDir, waitFor, writeFile } from '../../testing/fixtures.ts';
+
+const CLI = join(import.meta.dirname, 'cli.ts');
+
+/** The engine stopped by Ctrl+C, a real engine process and real signals. */
+describe('dev engine CLI: stopping', () => {
+  let workspace: ReturnType<typeof tempDir>;
+  let engine: ChildProcess | undefined;
+  let stdout: string;
+  beforeEach(() => {
+    workspace = tempDir('loa-stop-');
+    stdout = '';
+  });
+  afterEach(() => {
+    if (engine?.pid && processAlive(engine.pid)) process.kill(-engine.pid, 'SIGKILL');
+    // Whatever happened, leave none of the (detached) children running.
+    for (const file of readdirSync(workspace.path).filter((name) => name.endsWith('.pid'))) {
+      const pid = Number(readFileSync(join(workspace.path, file), 'utf8'));
+      if (pid > 0 && processAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    engine = undefined;
+    workspace.remove();
+  });
+
+  function startCli(options: object): ChildProcess {
+    writeFile(workspace.path, 'options.json', JSON.stringify(options));
+    const child = spawn(process.execPath, [CLI, '--options', 'options.json', '--root', workspace.path], { cwd: workspace.path, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    engine = child;
+    return child;
+  }
+
+  const exitOf = (child: ChildProcess) =>
+    new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+
+  /** Writes its pid, then ignores SIGTERM and SIGINT: only SIGKILL ends it. */
+  const stubborn = { name: 'stubborn', command: 'sh', args: ['-c', "echo $$ > stubborn.pid; trap '' TERM INT; while :; do sleep 0.2; done"] };
+
+  it('with no rules (nothing to watch) Ctrl+C still exits 130: the exit code was lost (0) while it waited for a watcher that never became ready', async () => {
+    const child = startCli({ processes: [{ name: 'sleeper', command: 'sh', args: ['-c', 'echo $$ > sleeper.pid; exec sleep 300'] }], rules: [] });
+    await waitFor('ready', () => stdout.includes('ready in'), 20_000);
+    await waitFor('the watch line', () => stdout.includes('[loa] watching'), 5_000);
+    expect(stdout).toContain('[loa] watching nothing: no rule names a file (the "rules" option is empty)');
+    child.kill('SIGINT');
+    expect(await exitOf(child)).toBe(130);
+  });
+
+  it('a second Ctrl+C while stopping kills at once instead of waiting out graceMs, and still exits 130', async () => {
+    const child = startCli({ processes: [stubborn], rules: [], graceMs: 60_000 });
+    await waitFor('ready', () => stdout.includes('ready in'), 20_000);
+    const pid = await waitFor('the pid file', () => {
+      try {
+        return Number(readFileSync(join(workspace.path, 'stubborn.pid'), 'utf8')) || false;
+      } catch {
+        return false;
+      }
+    }, 5_000);
+    child.kill('SIGINT');
+    await waitFor('stopping', () => stdout.includes('stopping (SIGINT)'), 5_000);
+    const started = Date.now();
+    child.kill('SIGINT');
+    expect(await exitOf(child)).toBe(130);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(stdout).toContain('[loa] SIGINT again: killing every process now (SIGKILL)');
+    expect(stdout).toContain('[loa] stopped; every process has exited');
+    expect(processAlive(pid)).toBe(false);
+  });
+});

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// The second half of `nx run plugin:build`, after tsc has compiled the plugin and the engine into
+// dist/libs/plugin: what tsc does not write. The schemas and the generator's templates, beside the code
+// that reads them; executors.json and generators.json pointing at the JavaScript; the engine's bundle
+// (nx run dev-engine:build) as engine/, which Dockerfile.dev copies and the `loa-dev-engine` bin runs;
+// and the package.json npm installs from.
+//
+//   node libs/plugin/scripts/package.mjs <engine-bundle-dir> <out-dir>
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pluginRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const libs = join(pluginRoot, '..');
+const [engineArg, outArg] = process.argv.slice(2);
+if (!engineArg || !outArg) {
+  process.stderr.write('usage: node libs/plugin/scripts/package.mjs <engine-bundle-dir> <out-dir>\n');
+  process.exit(2);
+}
+const engineBundle = resolve(engineArg);
+const out = resolve(outArg);
+
+function fail(message) {
+  process.stderr.write(`[loa] ERROR: ${message}\n`);
+  process.exit(1);
+}
+if (!existsSync(join(engineBundle, 'cli.mjs'))) fail(`${engineArg}/cli.mjs is missing: run \`npx nx run dev-engine:build\` first (plugin:build depends on it)`);
+if (!existsSync(join(out, 'plugin/src/index.js'))) fail(`${outArg}/plugin/src/index.js is missing: tsc -p libs/plugin/tsconfig.lib.json writes it first`);
+
+const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
+const writeJson = (path, value) => writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+
+/** A path as written in libs/plugin (./src/x.ts, ../dev-engine/src/y.json) → its place in the package. */
+function packaged(path) {
+  const inLibs = relative(libs, resolve(pluginRoot, path)).split('\\').join('/');
+  // The package's own root files (package.json, executors.json) stay at its root.
+  if (/^plugin\/[^/]+$/.test(inLibs)) return `./${inLibs.slice('plugin/'.length)}`;
+  return `./${inLibs.replace(/\.ts$/, '.js')}`;
+}
+
+// Files the code reads by path at run time (schemas, templates, the standby launcher): copied as they are.
+const assets = [
+  ['plugin/src', (file) => file.endsWith('schema.json') || file.includes('/generators/setup/files/')],
+  ['dev-engine/src', (file) => file.endsWith('schema.json') || file.endsWith('/standby.mjs')],
+];
+function copyAssets(from, keep) {
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(libs, dir), { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (keep(`/${path}`)) cpSync(join(libs, path), join(out, path));
+    }
+  };
+  walk(from);
+}
+for (const [from, keep] of assets) copyAssets(from, keep);
+
+for (const name of ['executors.json', 'generators.json']) {
+  const manifest = readJson(join(pluginRoot, name));
+  for (const entry of Object.values(manifest.executors ?? manifest.generators)) {
+    for (const key of ['implementation', 'factory', 'schema']) if (entry[key]) entry[key] = packaged(entry[key]);
+  }
+  writeJson(join(out, name), manifest);
+}
+
+rmSync(join(out, 'engine'), { recursive: true, force: true });
+cpSync(engineBundle, join(out, 'engine'), { recursive: true });
+rmSync(join(out, 'engine/package.json'));
+chmodSync(join(out, 'engine/cli.mjs'), 0o755);
+
+const source = readJson(join(pluginRoot, 'package.json'));
+const exportsMap = {};
+for (const [key, path] of Object.entries(source.exports)) exportsMap[key] = packaged(path);
+const { main: _main, types: _types, ...rest } = source;
+writeJson(join(out, 'package.json'), {
+  ...rest,
+  main: packaged(source.main),
+  exports: exportsMap,
+  executors: './executors.json',
+  generators: './generators.json',
+  bin: { 'loa-dev-engine': './engine/cli.mjs' },
+  engines: { node: '>=22.22' },
+});
+cpSync(join(pluginRoot, 'README.md'), join(out, 'README.md'));
+
+let bytes = 0;
+const count = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) count(path);
+    else bytes += statSync(path).size;
+  }
+};
+count(out);
+process.stdout.write(`[loa] @loa/plugin packaged in ${outArg}: ${(bytes / 1024).toFixed(0)} KiB unpacked (npm pack ${outArg} makes the tarball)\n`);
