@@ -21,13 +21,16 @@ const ENV: NodeJS.ProcessEnv = {
   NX_NO_CLOUD: 'true',
   NX_TUI: 'false',
   NO_COLOR: '1',
+  // `nx g` runs npm install (it adds wrangler): from the cache too.
+  npm_config_offline: 'true',
 };
 
-function run(dir: string, command: string, args: string[], timeout = 180_000): string {
+/** Runs a program to success; its stdout and stderr together, or stdout alone (for an answer to parse). */
+function run(dir: string, command: string, args: string[], timeout = 180_000, stdoutOnly = false): string {
   const result = spawnSync(command, args, { cwd: dir, encoding: 'utf8', env: ENV, timeout });
   const output = `${result.stdout}${result.stderr}`;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}${result.error ? ` (${result.error.message})` : ''}:\n${output}`);
-  return output;
+  return stdoutOnly ? result.stdout : output;
 }
 
 function write(dir: string, path: string, content: string): void {
@@ -44,7 +47,8 @@ let tarballBytes = 0;
 
 beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), 'loa-installed-'));
-  const packed = run(REPO, 'npm', ['pack', PACKAGE, '--pack-destination', base, '--loglevel=error']).trim().split('\n').pop()!;
+  // --json on stdout: a warning npm or Node prints goes to stderr and never into the file name.
+  const [{ filename: packed }] = JSON.parse(run(REPO, 'npm', ['pack', PACKAGE, '--pack-destination', base, '--json', '--loglevel=error'], 180_000, true)) as [{ filename: string }];
   const tarball = join(base, packed);
   tarballBytes = statSync(tarball).size;
   template = join(base, 'template');
@@ -85,6 +89,8 @@ const PRESETS: Preset[] = [
       'deploy/cloudflare/src/index.ts': 'export default {};\n',
       'deploy/Dockerfile': 'FROM docker.io/cloudflare/sandbox:0.7.0\n',
       'Makefile': 'test:\n\t./run-tests.sh\n',
+      // The team's own build context rules: node_modules stays out (the engine must be put back).
+      '.dockerignore': 'node_modules\n.git\n',
     },
     startScript: 'deploy/start-loa-dev.sh',
     identityFile: 'deploy/loa-identity/src/main.ts',
@@ -117,15 +123,37 @@ describe.each(PRESETS)('the packed plugin in a fresh Nx $preset workspace', ({ p
     git(dir, 'commit', '-qm', 'nx g @loa/plugin:setup');
   }, 300_000);
 
-  it('runs from the package: the workspace has only nx, @nx/devkit, @nx/js and @loa/plugin, no TypeScript path', () => {
+  it('runs from the package: the workspace has nx, @nx/devkit, @nx/js, @loa/plugin and the wrangler the generator added, no TypeScript path', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    expect(Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).sort()).toEqual(['@loa/plugin', '@nx/devkit', '@nx/js', 'nx']);
+    expect(Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).sort()).toEqual(['@loa/plugin', '@nx/devkit', '@nx/js', 'nx', 'wrangler']);
+    // nx g ran the install it asked for: deploy-cf finds the binary.
+    expect(statSync(join(dir, 'node_modules/.bin/wrangler')).isFile()).toBe(true);
     expect(() => statSync(join(dir, 'tsconfig.base.json'))).toThrow();
     expect(readFileSync(join(dir, `${startScript.replace(/start-loa-dev\.sh$/, 'Dockerfile.dev')}`), 'utf8')).toContain('COPY node_modules/@loa/plugin/engine /opt/loa/engine');
   });
 
   it('docker compose accepts the compose file', () => {
     run(dir, 'docker', ['compose', '-f', 'docker-compose.dev.yml', 'config', '--quiet']);
+  });
+
+  it("the engine reaches Dockerfile.dev's build: its COPY line, with the workspace's .dockerignore, in a real BuildKit build", () => {
+    const dockerfileDev = readFileSync(join(dir, startScript.replace(/start-loa-dev\.sh$/, 'Dockerfile.dev')), 'utf8');
+    const copy = dockerfileDev.split('\n').find((line) => line.startsWith('COPY node_modules/@loa/plugin/engine'))!;
+    const out = join(base, `${preset}-context`);
+    try {
+      // FROM scratch: no base image, no network; the export shows what the COPY got from the context.
+      const build = spawnSync('docker', ['build', '--quiet', '--output', `type=local,dest=${out}`, '-f', '-', '.'], {
+        cwd: dir,
+        env: { ...ENV, DOCKER_BUILDKIT: '1' },
+        input: `FROM scratch\n${copy}\n`,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect({ status: build.status, stderr: build.status === 0 ? '' : build.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(statSync(join(out, 'opt/loa/engine/cli.mjs')).isFile()).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('shellcheck passes on the start script', () => {

@@ -19,7 +19,7 @@ if (!outArg) {
 }
 const outDir = resolve(outArg);
 // Files the bundle loads beside itself, at run time, by path (managed-process.ts: new URL('./standby.mjs')).
-const companions = ['lib/supervisor/standby.mjs', 'lib/supervisor/standby-warmup.ts'];
+const companions = ['lib/supervisor/standby.mjs'];
 
 /**
  * Builds into a fresh folder beside outDir, then swaps it in: a build that fails half-way (a full disk,

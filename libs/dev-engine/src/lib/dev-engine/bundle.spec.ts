@@ -25,7 +25,7 @@ describe('the engine bundle', () => {
     const result = spawnSync(process.execPath, [join(copy, 'cli.mjs'), '--help'], { encoding: 'utf8', cwd: workspace.path, timeout: 30_000 });
     expect({ status: result.status, usage: USAGE.test(result.stdout), stderr: result.stderr }).toEqual({ status: 0, usage: true, stderr: '' });
     expect(readFileSync(join(copy, 'cli.mjs'), 'utf8')).not.toMatch(/from ["'](chokidar|execa|ajv|yaml|which|picomatch|jsonc-parser)["']/);
-    expect(readdirSync(copy)).toEqual(expect.arrayContaining(['cli.mjs', 'standby.mjs', 'standby-warmup.ts', 'package.json']));
+    expect(readdirSync(copy)).toEqual(expect.arrayContaining(['cli.mjs', 'standby.mjs', 'package.json']));
   });
 
   it('builds into a staging folder and swaps it in: no staging folder stays behind, a second build replaces the first', () => {

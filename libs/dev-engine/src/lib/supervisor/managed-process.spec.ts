@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { freePort, getJson, processAlive, tempDir, waitFor, writeFile, writeService } from '../../testing/fixtures.ts';
-import { readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { ManagedProcess, retryDelayMs, STABLE_AFTER_MS, standbyArgs, type ProcessEvent, type SupervisorClock } from './managed-process.ts';
 
 describe('retryDelayMs', () => {
@@ -95,6 +96,23 @@ describe('standbyArgs', () => {
       '--port=1',
     ]);
     expect(() => standbyArgs(['--flag'])).toThrow(/needs a script/);
+  });
+});
+
+describe('standby.mjs where an installed plugin keeps it (under node_modules)', () => {
+  it("loads the TypeScript stripper before the service's code, without a .ts file of its own (Node refuses those under node_modules) and without a warning", () => {
+    const workspace = tempDir('loa-standby-nm-');
+    try {
+      // The standby as @loa/plugin ships it, and a JavaScript service that reports what Node has loaded.
+      const installed = join(workspace.path, 'node_modules/@loa/plugin/engine');
+      mkdirSync(installed, { recursive: true });
+      copyFileSync(join(import.meta.dirname, 'standby.mjs'), join(installed, 'standby.mjs'));
+      writeFile(workspace.path, 'service.mjs', "console.log(JSON.stringify(process.moduleLoadList.some((m) => m.includes('amaro'))));\n");
+      const result = spawnSync(process.execPath, [join(installed, 'standby.mjs'), 'service.mjs'], { cwd: workspace.path, input: 'go\n', encoding: 'utf8', timeout: 30_000 });
+      expect({ status: result.status, stdout: result.stdout.trim(), stderr: result.stderr }).toEqual({ status: 0, stdout: 'true', stderr: '' });
+    } finally {
+      workspace.remove();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
-import { setupGenerator } from './generator.ts';
+import { setupGenerator, WRANGLER_VERSION } from './generator.ts';
 import { mergeMakefile } from './lib/makefile.ts';
 import { changedSince, snapshot } from '../../testing/tree-snapshot.ts';
 import { FsTree } from 'nx/src/generators/tree';
@@ -429,6 +429,54 @@ describe('nx g @loa/plugin:setup', () => {
       tree.write('.gitignore', '.env*\n!.env.local\n.wrangler/\n.loa/data\n');
       await setupGenerator(tree, { project: 'loa' });
       expect(tree.read('.gitignore', 'utf-8')).toMatch(/\n\.loa\/data\n\n# nx g @loa\/plugin:setup[^\n]*\n\.env\.local\n\.loa\/\n$/);
+    });
+  });
+
+  describe('wrangler, which the deploy target runs, in devDependencies', () => {
+    it("adds the wrangler this plugin is tested with (the root package.json's), and returns the install nx g runs", async () => {
+      const root = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+      expect(WRANGLER_VERSION).toBe(root.devDependencies.wrangler);
+      const tree = emptyWorkspace();
+      const install = await setupGenerator(tree, { project: 'loa' });
+      expect(readJson(tree, 'package.json').devDependencies.wrangler).toBe(WRANGLER_VERSION);
+      expect(typeof install).toBe('function');
+    });
+
+    it("keeps the workspace's own wrangler at its version", async () => {
+      const tree = emptyWorkspace();
+      tree.write('package.json', JSON.stringify({ name: 'w', devDependencies: { wrangler: '4.100.0' } }));
+      await setupGenerator(tree, { project: 'loa' });
+      expect(readJson(tree, 'package.json').devDependencies).toEqual({ wrangler: '4.100.0' });
+    });
+
+    it('--skipPackageJson leaves package.json alone and installs nothing', async () => {
+      const tree = emptyWorkspace();
+      const before = tree.read('package.json', 'utf-8');
+      expect(await setupGenerator(tree, { project: 'loa', skipPackageJson: true })).toBeUndefined();
+      expect(tree.read('package.json', 'utf-8')).toBe(before);
+    });
+  });
+
+  describe(".dockerignore: the engine Dockerfile.dev copies is put back where the user's file leaves it out", () => {
+    const ENGINE = 'node_modules/@loa/plugin/engine';
+    async function generateWith(dockerignore: string): Promise<string> {
+      const tree = emptyWorkspace();
+      // A production Dockerfile of the user's: the generator writes no .dockerignore of its own then.
+      tree.write('apps/loa/docker/Dockerfile', 'FROM node:22\n');
+      tree.write('.dockerignore', dockerignore);
+      await setupGenerator(tree, { project: 'loa' });
+      const first = tree.read('.dockerignore', 'utf-8')!;
+      await setupGenerator(tree, { project: 'loa' });
+      expect(tree.read('.dockerignore', 'utf-8')).toBe(first);
+      return first;
+    }
+
+    it.each([['node_modules\n'], ['**/node_modules\n'], ['/node_modules/\n*.log\n'], ['*\n!src\n']])('%j: one line at the end puts it back, once', async (dockerignore) => {
+      expect(await generateWith(dockerignore)).toBe(`${dockerignore}\n# nx g @loa/plugin:setup: the dev engine, which Dockerfile.dev copies into the dev image\n!${ENGINE}\n`);
+    });
+
+    it.each([['*.log\n.env.local\n'], [`node_modules\n!${ENGINE}\n`], ['node_modules/.cache\n']])('%j leaves it in: untouched', async (dockerignore) => {
+      expect(await generateWith(dockerignore)).toBe(dockerignore);
     });
   });
 

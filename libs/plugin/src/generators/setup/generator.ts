@@ -3,6 +3,7 @@
 // under files/ and is compared with what is there: missing → written, identical → untouched (so a
 // second run changes nothing), different → the user's edit, kept and listed unless --force.
 import {
+  addDependenciesToPackageJson,
   addProjectConfiguration,
   formatFiles,
   generateFiles,
@@ -16,6 +17,7 @@ import {
   writeJson,
   type ExpandedPluginConfiguration,
   type FileChange,
+  type GeneratorCallback,
   type PluginConfiguration,
   type ProjectConfiguration,
   type TargetConfiguration,
@@ -36,6 +38,11 @@ const PRESETS = ['apps', 'deploy'] as const;
 const PROJECT_NAME = /^(?:@[a-zA-Z0-9-*~][a-zA-Z0-9-*._~]*\/[a-zA-Z0-9-~][a-zA-Z0-9-._~]*|[a-zA-Z][^:\s]*)$/;
 const PLUGIN = '@loa/plugin';
 const ENGINE = '@loa/dev-engine';
+/**
+ * The wrangler deploy-cf runs (node_modules/.bin/wrangler): the version this plugin is tested with, the
+ * root package.json's (a test keeps the two equal). A wrangler the workspace has already is kept.
+ */
+export const WRANGLER_VERSION = '4.164.0';
 const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** The inference plugin (libs/plugin/src/plugin.ts) and its options, as nx.json registers it (with an `include`). */
 const PLUGIN_NAME = '@loa/plugin/plugin';
@@ -53,6 +60,7 @@ export interface NormalizedSetupOptions extends Omit<TargetPaths, 'regenerateSou
   memoryLimit: string;
   ci: 'github' | 'none';
   skipFormat: boolean;
+  skipPackageJson: boolean;
   force: boolean;
   /** Where the dev engine's build output is (Dockerfile.dev copies it into the image): see engineDirIn. */
   engineDir: string;
@@ -173,6 +181,7 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
     memoryLimit: schema.memoryLimit ?? '4G',
     ci: schema.ci ?? 'github',
     skipFormat: schema.skipFormat ?? false,
+    skipPackageJson: schema.skipPackageJson ?? false,
     force: schema.force ?? false,
     engineDir: engineDirIn(tree),
   } satisfies NormalizedSetupOptions;
@@ -389,6 +398,42 @@ function updateGitignore(tree: Tree): void {
   const prefix = current === '' ? '' : `${current.replace(/(\r?\n)*$/, eol)}${eol}`;
   const block = ["# nx g @loa/plugin:setup: local secrets, wrangler's state, the dev loop's data", ...missing];
   tree.write('.gitignore', `${prefix}${block.join(eol)}${eol}`);
+}
+
+/**
+ * Whether a .dockerignore's `lines` leave `path` out of the build context, as Docker reads them: patterns
+ * anchored at the context root (a leading `/` changes nothing), `**` for any depth, the last matching
+ * line wins, `!` puts back, and a line that matches a folder leaves out everything in it.
+ */
+export function dockerignoreExcludes(lines: readonly string[], path: string): boolean {
+  const parts = path.split('/');
+  const selfAndParents = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  let excluded = false;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const negated = line.startsWith('!');
+    const pattern = posix.normalize((negated ? line.slice(1) : line).trim().replace(/^\/+/, '').replace(/\/+$/, ''));
+    if (pattern === '' || pattern === '.') continue;
+    const matches = picomatch(pattern, { dot: true });
+    if (selfAndParents.some((candidate) => matches(candidate))) excluded = !negated;
+  }
+  return excluded;
+}
+
+/**
+ * Dockerfile.dev copies the engine's build output (engineDir) from the build context: a .dockerignore of
+ * the user's that leaves it out (`node_modules`, `**\/dist`) gets one line that puts it back, at the end,
+ * where the last match wins. Without a .dockerignore nothing is left out; ours (written with the
+ * production Dockerfile) has the line already.
+ */
+function updateDockerignore(tree: Tree, options: NormalizedSetupOptions): void {
+  if (!tree.exists('.dockerignore') || !tree.isFile('.dockerignore')) return;
+  const current = tree.read('.dockerignore', 'utf-8')!;
+  if (!dockerignoreExcludes(current.split(/\r?\n/), options.engineDir)) return;
+  const eol = current.includes('\r\n') ? '\r\n' : '\n';
+  const prefix = current === '' ? '' : `${current.replace(/(\r?\n)*$/, eol)}${eol}`;
+  tree.write('.dockerignore', `${prefix}# nx g @loa/plugin:setup: the dev engine, which Dockerfile.dev copies into the dev image${eol}!${options.engineDir}${eol}`);
 }
 
 /** The project at `root`, given a project.json when it has no configuration yet; returns its name. */
@@ -671,16 +716,19 @@ function checkDestinations(tree: Tree): void {
   if (problems.length > 0) throw new SetupOptionsError(problems.join('\n'));
 }
 
-export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): Promise<void> {
+export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): Promise<GeneratorCallback | undefined> {
   const options = normalizeOptions(tree, schema);
   const outcome: Outcome = { kept: [], differing: [], updated: [], notices: [] };
   const previous = previousOptions(tree, options);
   writeTemplates(tree, options, previous, outcome);
   updateGitignore(tree);
+  updateDockerignore(tree, options);
   // Registered first: updateProject writes whole the targets the registration will not infer.
   const inferred = registerPlugin(tree, inferableFiles(tree, options), options, outcome);
   updateProject(tree, options, previous, inferred, outcome);
   recordOptions(tree, options);
+  // `nx g` runs the install this returns (only when package.json changed), after writing the files.
+  const install = options.skipPackageJson || !tree.exists('package.json') ? undefined : addDependenciesToPackageJson(tree, {}, { wrangler: WRANGLER_VERSION }, undefined, true);
   if (!options.skipFormat) await formatFiles(tree);
   settleEdited(tree, outcome);
   // Last: Nx writes the tree to disk only after this returns.
@@ -694,6 +742,7 @@ export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): 
     );
   }
   for (const notice of outcome.notices) logger.warn(notice);
+  return install;
 }
 
 export default setupGenerator;

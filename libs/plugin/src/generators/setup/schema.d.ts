@@ -13,5 +13,6 @@ export interface SetupGeneratorSchema {
   memoryLimit?: string;
   ci?: 'github' | 'none';
   skipFormat?: boolean;
+  skipPackageJson?: boolean;
   force?: boolean;
 }

@@ -3,7 +3,9 @@
 // whole workflow from one `nx g @loa/plugin:setup --preset=deploy`. Nx then resolves the project with
 // every target described (inferred ones included), `nx affected` deploys on an identity, grimoires or
 // .claude change and not on a README change, and a second run changes nothing (git status is clean).
-// The plugin is local here (copied, resolved through a tsconfig path); issue 8 §3 installs it packed.
+// The plugin is local here (copied, resolved through a tsconfig path), and the workspace borrows this
+// repository's node_modules, so --skipPackageJson: an install must never run over them. The packed plugin,
+// with the defaults (wrangler added and installed), is apps/loa-e2e/src/installed-plugin.e2e.spec.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +54,7 @@ describe('nx g @loa/plugin:setup in a repository in the seed layout (real nx)', 
     git('init', '-q', '-b', 'main');
     git('add', '-A');
     git('commit', '-qm', 'the seed');
-    const output = run(dir, process.execPath, [join(REPO, 'node_modules/.bin/nx'), 'g', '@loa/plugin:setup', '--project=seed', '--preset=deploy', '--no-interactive']);
+    const output = run(dir, process.execPath, [join(REPO, 'node_modules/.bin/nx'), 'g', '@loa/plugin:setup', '--project=seed', '--preset=deploy', '--no-interactive', '--skipPackageJson']);
     expect(output).toContain('CREATE deploy/start-loa-dev.sh');
     git('add', '-A');
     git('commit', '-qm', 'nx g @loa/plugin:setup');
@@ -60,7 +62,7 @@ describe('nx g @loa/plugin:setup in a repository in the seed layout (real nx)', 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a second run changes nothing', () => {
-    const output = run(dir, process.execPath, [join(REPO, 'node_modules/.bin/nx'), 'g', '@loa/plugin:setup', '--project=seed', '--preset=deploy', '--no-interactive']);
+    const output = run(dir, process.execPath, [join(REPO, 'node_modules/.bin/nx'), 'g', '@loa/plugin:setup', '--project=seed', '--preset=deploy', '--no-interactive', '--skipPackageJson']);
     expect(output).not.toMatch(/^(CREATE|UPDATE|DELETE) /m);
     expect(output).not.toContain('Kept');
     expect(run(dir, 'git', ['status', '--porcelain'])).toBe('');
