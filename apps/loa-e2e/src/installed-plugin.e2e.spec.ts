@@ -15,7 +15,8 @@ const PACKAGE = join(REPO, 'dist/libs/plugin');
 const NX_VERSION = JSON.parse(readFileSync(join(REPO, 'node_modules/nx/package.json'), 'utf8')).version as string;
 // The fresh workspace runs on this Node (≥ 22.22, which chokidar 6 needs), and sees nothing else of this repository.
 const ENV: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('NX_') && name !== 'NODE_OPTIONS')),
+  // Not Nx's task variables, nor its FORCE_COLOR (beside NO_COLOR, Node warns on stderr about the pair).
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('NX_') && name !== 'NODE_OPTIONS' && name !== 'FORCE_COLOR')),
   PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
   NX_DAEMON: 'false',
   NX_NO_CLOUD: 'true',
@@ -39,7 +40,10 @@ function write(dir: string, path: string, content: string): void {
 }
 
 const git = (dir: string, ...args: string[]) => run(dir, 'git', ['-c', 'user.email=e2e@test', '-c', 'user.name=e2e', ...args]).trim();
-const nx = (dir: string, ...args: string[]) => run(dir, join(dir, 'node_modules/.bin/nx'), args);
+/** nx's stdout: what `nx show … --json` and `nx show projects` answer (warnings go to stderr). */
+const nx = (dir: string, ...args: string[]) => run(dir, join(dir, 'node_modules/.bin/nx'), args, 180_000, true);
+/** `nx g` with its whole output (its notices about kept files go to stderr). */
+const nxAll = (dir: string, ...args: string[]) => run(dir, join(dir, 'node_modules/.bin/nx'), args);
 
 let base: string;
 let template: string;
@@ -103,7 +107,7 @@ describe.each(PRESETS)('the packed plugin in a fresh Nx $preset workspace', ({ p
   let gatewayPort: number;
   let generatorMs: number;
   const generate = (...extra: string[]) =>
-    nx(dir, 'g', '@loa/plugin:setup', `--project=${project}`, `--preset=${preset}`, `--healthPort=${healthPort}`, `--gatewayPort=${gatewayPort}`, '--no-interactive', ...extra);
+    nxAll(dir, 'g', '@loa/plugin:setup', `--project=${project}`, `--preset=${preset}`, `--healthPort=${healthPort}`, `--gatewayPort=${gatewayPort}`, '--no-interactive', ...extra);
 
   beforeAll(async () => {
     dir = join(base, preset);

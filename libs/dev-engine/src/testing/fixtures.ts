@@ -63,6 +63,7 @@ export async function getJson(url: string): Promise<Record<string, unknown> | un
 }
 
 export { processAlive } from '../lib/supervisor/process-group.ts';
+import { OptionsError, validateOptions } from '../lib/schema/validate.ts';
 export { isPortFree } from '../lib/probe/health-probe.ts';
 
 /**
@@ -119,4 +120,15 @@ export function writeIdentityOptions(root: string, port: number, options: { shel
       rules: [{ match: ['identity/**'], restart: ['identity'] }],
     }),
   );
+}
+
+/** The validator's one line per problem for `options` against `schema`, or [] when they pass. */
+export function optionProblems(schema: object, options: unknown): string[] {
+  try {
+    validateOptions(schema, options);
+  } catch (error) {
+    if (error instanceof OptionsError) return error.problems;
+    throw error;
+  }
+  return [];
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { OptionsError, validateOptions } from '../../../dev-engine/src/lib/schema/validate.ts';
+import { validateOptions } from '../../../dev-engine/src/lib/schema/validate.ts';
+import { optionProblems } from '../../../dev-engine/src/testing/fixtures.ts';
 import { showProject } from '../testing/resolved-project.ts';
 
 /**
@@ -133,15 +134,7 @@ describe("apps/loa's targets pass the validator", () => {
 
 describe('the validator over the executors\' schemas', () => {
   const schemaOf = (name: string) => JSON.parse(readFileSync(join(pluginRoot, executors[name].schema), 'utf8')) as object;
-  function problems(schema: object, options: unknown): string[] {
-    try {
-      validateOptions(schema, options);
-    } catch (error) {
-      if (error instanceof OptionsError) return error.problems;
-      throw error;
-    }
-    return [];
-  }
+  const problems = optionProblems;
 
   it('names unknown options with the allowed ones, and wrong types', () => {
     expect(problems(schemaOf('smoke'), { url: 'http://x', atempts: 3, timeoutSeconds: 'soon' })).toEqual([

@@ -2,25 +2,13 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { freePort, tempDir, writeFile } from '../../../dev-engine/src/testing/fixtures.ts';
+import { CF_VALUE, expectNoSecret, PEM, PEM_LINES } from '../../../dev-engine/src/testing/secrets.ts';
 import { deployCf } from './deploy-cf/deploy-cf.ts';
 import { runSmoke } from './smoke/smoke.ts';
 
 /** No secret reaches output: deploy-cf and smoke against the stub wrangler and servers that echo what they were given. */
 const STUB_WRANGLER = join(import.meta.dirname, '../testing/stub-wrangler.mjs');
 
-const PEM_LINES = [
-  '-----BEGIN PRIVATE KEY-----',
-  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
-  'MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu',
-  '-----END PRIVATE KEY-----',
-];
-const PEM = PEM_LINES.join('\n');
-const CF_VALUE = 'cf-zone-SECRET-33';
-
-/** Every secret and every line of the multi-line one: none of them may appear in `output`. */
-function expectNoSecret(output: string, secrets: readonly string[]): void {
-  for (const secret of secrets) expect(output).not.toContain(secret);
-}
 
 describe('deploy-cf and smoke: secrets never reach output', () => {
   let workspace: ReturnType<typeof tempDir>;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive, tempDir, writeFile } from '../../testing/fixtures.ts';
+import { CF_VALUE, expectNoSecret, PEM, PEM_LINES } from '../../testing/secrets.ts';
 import { loadSecrets } from './secrets.ts';
 
 /**
@@ -10,21 +11,8 @@ import { loadSecrets } from './secrets.ts';
  */
 const CLI = join(import.meta.dirname, '../dev-engine/cli.ts');
 
-const PEM_LINES = [
-  '-----BEGIN PRIVATE KEY-----',
-  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj',
-  'MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu',
-  '-----END PRIVATE KEY-----',
-];
-const PEM = PEM_LINES.join('\n');
 const API_TOKEN = 'tok-SECRET-in-args-55';
 const NX_ONLY = 'nx-loaded-SECRET-91';
-const CF_VALUE = 'cf-zone-SECRET-33';
-
-/** Every secret and every line of the multi-line one: none of them may appear in `output`. */
-function expectNoSecret(output: string, secrets: readonly string[]): void {
-  for (const secret of secrets) expect(output).not.toContain(secret);
-}
 
 describe('loadSecrets', () => {
   it("hides a value as Nx expanded it into the environment (dotenv-expand), not only the file's text", () => {

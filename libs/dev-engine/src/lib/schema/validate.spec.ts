@@ -1,20 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { globProblem, httpUrlProblem, OptionsError, validateOptions } from './validate.ts';
+import { optionProblems } from '../../testing/fixtures.ts';
+import { globProblem, httpUrlProblem, validateOptions } from './validate.ts';
 
 // The engine's own schema: the dev target's options. The plugin's executors' schemas are checked by the
 // same validator in libs/plugin/src/executors/schemas.spec.ts.
 const schemaOf = (name: 'dev') => JSON.parse(readFileSync(join(import.meta.dirname, `../${name}-engine/schema.json`), 'utf8'));
 
-function problems(schema: object, options: unknown): string[] {
-  try {
-    validateOptions(schema, options);
-  } catch (error) {
-    if (error instanceof OptionsError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problems = optionProblems;
 
 describe('httpUrlProblem', () => {
   it.each(['http://127.0.0.1:3000/health', 'https://loa-beauvoir.${CF_SUBDOMAIN}.workers.dev/sandbox-health', 'http://${HOST:-localhost}:8080'])('accepts %s', (url) => {

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 
 export interface WatcherOptions {
   root: string;
@@ -25,6 +25,11 @@ export const BURST_FILES = 10;
 export const ROOT_CHECK_MS = 300;
 /** A batch is never held longer than this by a stream of events or a stalled event loop. */
 export const MAX_BATCH_WAIT_MS = 5000;
+/**
+ * How long a raw notification from the kernel may wait for chokidar's own event before the batch stops
+ * waiting for it (a notification chokidar turns into nothing: an atime change, a file gone again).
+ */
+export const RAW_EVENT_GRACE_MS = 1000;
 /** How long restarts wait for a git command to release .git/index.lock before going ahead. */
 export const GIT_LOCK_MAX_WAIT_MS = 30_000;
 const GIT_LOCK_POLL_MS = 50;
@@ -61,6 +66,9 @@ function identityOf(path: string): string {
  *   trickle in after the quiet window, then only repeats files already reported (and is dropped);
  * - a quiet-window timer that fires late (the process did not get the CPU, so events may be waiting
  *   unread) waits one more window instead of trusting the silence;
+ * - so does one that fires while chokidar has not yet reported what the kernel already has (its raw
+ *   events, the files listed from a new folder): chokidar 6 works through a burst one event at a time,
+ *   and under load reports the save that ends a checkout hundreds of milliseconds after the kernel;
  * - while a git command holds .git/index.lock, batches are held and released when it is done.
  * Watch roots are checked for deletion, renaming and re-creation, and re-attached (chokidar stops
  * watching a root that goes away, silently).
@@ -73,7 +81,11 @@ export class BatchingWatcher {
   private batchStartedAt = 0;
   private timerDueAt = 0;
   /** Files listed here from a new folder, by absolute path → mtime, so chokidar's later add of the same file is not news. */
-  private listed = new Map<string, { mtimeMs: number; at: number }>();
+  private listed = new Map<string, { mtimeMs: number; at: number; batch: number }>();
+  /** Counts flushed batches: a listed file belongs to the batch it was listed in. */
+  private batchNumber = 0;
+  /** Paths the kernel reported (chokidar's raw event) that chokidar has not yet reported itself, → when. */
+  private owed = new Map<string, number>();
   private roots = new Map<string, { relative: string; identity: string }>();
   private rootTimer: NodeJS.Timeout | undefined;
   private gitLock: string | undefined;
@@ -143,6 +155,8 @@ export class BatchingWatcher {
       if (this.roots.has(path)) this.checkRoots();
     });
     watcher.on('raw', (event, name, details) => this.onRaw(event, name, details as { watchedPath?: string }));
+    // Whatever chokidar reports, it no longer owes.
+    watcher.on('all', (_event, path) => this.owed.delete(path));
     watcher.on('error', (error) => {
       // A root that does not exist (yet, or any more) and a file deleted during a scan are not news:
       // checkRoots attaches a root once it appears. chokidar 6 drops these itself, by `instanceof Error`
@@ -156,9 +170,12 @@ export class BatchingWatcher {
 
   /** A folder created (or moved in) inside a watched one: list its files now rather than after chokidar's scan. */
   private onRaw(event: string, name: string | null, details: { watchedPath?: string }): void {
-    if (event !== 'rename' || !name || !details?.watchedPath) return;
-    const path = join(details.watchedPath, name);
+    if (!name || !details?.watchedPath) return;
+    // A file root is watched as itself: its notifications name it, not a child.
+    const path = this.roots.has(details.watchedPath) && basename(details.watchedPath) === name && !this.roots.get(details.watchedPath)!.identity.endsWith(':dir') ? details.watchedPath : join(details.watchedPath, name);
     if (this.ignored(path)) return;
+    this.owed.set(path, Date.now());
+    if (event !== 'rename') return;
     let isDirectory: boolean;
     try {
       isDirectory = statSync(path).isDirectory();
@@ -168,7 +185,7 @@ export class BatchingWatcher {
     if (!isDirectory) return;
     const now = Date.now();
     for (const file of this.listFiles(path)) {
-      this.listed.set(file.path, { mtimeMs: file.mtimeMs, at: now });
+      this.listed.set(file.path, { mtimeMs: file.mtimeMs, at: now, batch: this.batchNumber });
       this.record(file.path);
     }
   }
@@ -214,8 +231,28 @@ export class BatchingWatcher {
     // Fired late: the loop was stalled, and events that arrived meanwhile may not be read yet.
     const late = now - this.timerDueAt > Math.max(this.quietMs(), 10);
     if (late && waited < MAX_BATCH_WAIT_MS) return this.arm();
+    // chokidar has not yet reported every file listed from a new folder: its event queue is behind, and
+    // what was written after those files (the save that ends a checkout) is still in it. Quiet here is
+    // not quiet on disk: wait for chokidar to catch up (bounded).
+    if (this.awaitingChokidar() && waited < MAX_BATCH_WAIT_MS) return this.arm();
     if (this.gitBusy()) return;
     this.flush();
+  }
+
+  /**
+   * Whether chokidar is behind the kernel: a file this batch listed from a new folder, or a path the
+   * kernel reported less than RAW_EVENT_GRACE_MS ago, that chokidar has not reported yet. Under load
+   * chokidar 6 handles a burst's events one by one, and reports a save made after a checkout hundreds of
+   * milliseconds after the kernel did: quiet in chokidar's events is then not quiet on disk.
+   */
+  private awaitingChokidar(): boolean {
+    for (const seen of this.listed.values()) if (seen.batch === this.batchNumber) return true;
+    const recent = Date.now() - RAW_EVENT_GRACE_MS;
+    for (const [path, at] of this.owed) {
+      if (at >= recent) return true;
+      this.owed.delete(path);
+    }
+    return false;
   }
 
   /** True while a git command holds the index lock: the batch waits (bounded), and the user is told. */
@@ -253,9 +290,11 @@ export class BatchingWatcher {
   private flush(): void {
     const files = [...this.pending];
     this.pending.clear();
+    this.batchNumber += 1;
     // Listed files chokidar never reported again are forgotten after a while (a later add is news again).
     const horizon = Date.now() - MAX_BATCH_WAIT_MS * 2;
     for (const [path, seen] of this.listed) if (seen.at < horizon) this.listed.delete(path);
+    for (const [path, at] of this.owed) if (at < Date.now() - RAW_EVENT_GRACE_MS) this.owed.delete(path);
     if (files.length > 0) this.onBatch(files);
   }
 

@@ -432,6 +432,27 @@ describe('nx g @loa/plugin:setup', () => {
     });
   });
 
+  describe('a workspace that opted out of inferred targets', () => {
+    it.each([
+      ['nx.json useInferencePlugins: false', (tree: Tree) => tree.write('nx.json', JSON.stringify({ useInferencePlugins: false }))],
+      ['NX_ADD_PLUGINS=false', () => void (process.env.NX_ADD_PLUGINS = 'false')],
+    ])('%s: no registration, every target written whole into project.json', async (_name, optOut) => {
+      const tree = emptyWorkspace();
+      tree.write('apps/loa/cloudflare/wrangler.jsonc', '{ "name": "loa-worker", "main": "src/index.ts" }');
+      optOut(tree);
+      try {
+        await setupGenerator(tree, { project: 'loa' });
+      } finally {
+        delete process.env.NX_ADD_PLUGINS;
+      }
+      expect(readNxJson(tree)?.plugins ?? []).toEqual([]);
+      const targets = readProjectConfiguration(tree, 'loa').targets!;
+      for (const name of ['deploy', 'smoke', 'image', 'dev', 'dev-build', 'dev-shell', 'dev-logs', 'dev-down', 'dev-clean']) {
+        expect([name, targets[name]?.executor]).toEqual([name, expect.stringMatching(/^@loa\/plugin:/)]);
+      }
+    });
+  });
+
   describe('wrangler, which the deploy target runs, in devDependencies', () => {
     it("adds the wrangler this plugin is tested with (the root package.json's), and returns the install nx g runs", async () => {
       const root = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };

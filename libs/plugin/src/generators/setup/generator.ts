@@ -521,6 +521,9 @@ const takes = (entry: PluginConfiguration, file: string): boolean =>
  */
 function registerPlugin(tree: Tree, files: string[], options: NormalizedSetupOptions, outcome: Outcome): Set<string> {
   if (files.length === 0) return new Set();
+  // A workspace that opted out of inference (as Nx's own init generators honour it): no registration;
+  // updateProject then writes the targets whole into project.json.
+  if (readNxJson(tree)?.useInferencePlugins === false || process.env.NX_ADD_PLUGINS === 'false') return new Set();
   const entry = (): PluginConfiguration => ({ plugin: PLUGIN_NAME, options: { ...PLUGIN_OPTIONS }, include: [...files] });
   const nxJson = readNxJson(tree);
   // Nx runs without an nx.json; without the registration nothing would infer deploy, image or dev-*.
