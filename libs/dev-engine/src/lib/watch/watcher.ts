@@ -240,13 +240,16 @@ export class BatchingWatcher {
   }
 
   /**
-   * Whether chokidar is behind the kernel: a file this batch listed from a new folder, or a path the
-   * kernel reported less than RAW_EVENT_GRACE_MS ago, that chokidar has not reported yet. Under load
+   * Whether chokidar is behind the kernel: a file this batch listed from a new folder, or (in a burst) a
+   * path the kernel reported less than RAW_EVENT_GRACE_MS ago, that chokidar has not reported yet. Under load
    * chokidar 6 handles a burst's events one by one, and reports a save made after a checkout hundreds of
    * milliseconds after the kernel did: quiet in chokidar's events is then not quiet on disk.
    */
   private awaitingChokidar(): boolean {
     for (const seen of this.listed.values()) if (seen.batch === this.batchNumber) return true;
+    // Only a burst waits for the kernel's word: a single save is reported at once, and a second raw
+    // event for a file chokidar has already reported (a write in two parts) would hold it for nothing.
+    if (this.pending.size <= BURST_FILES) return false;
     const recent = Date.now() - RAW_EVENT_GRACE_MS;
     for (const [path, at] of this.owed) {
       if (at >= recent) return true;
