@@ -19,8 +19,8 @@ function env(): NodeJS.ProcessEnv {
 }
 
 /** Runs a command in the copy to its end (bounded: a refusal must not hang), with its exit status and output. */
-function run(command: string, args: string[]): Promise<{ status: number | null; output: string }> {
-  const child = spawn(command, args, { cwd: workspace, env: env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; output: string }> {
+  const child = spawn(command, args, { cwd: workspace, env: { ...env(), ...extraEnv }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -71,6 +71,20 @@ describe('nx run loa:dev refusing to start exits non-zero', () => {
     for (const result of [await npxNx('run', 'loa:dev', '--runtime=docker'), await binNx('run', 'loa:dev', '--runtime=docker')]) {
       expect({ status: result.status, error: /\[loa\] ERROR: (\.env\.local not found|the docker runtime cannot run)/.test(result.output) }).toEqual({ status: 130, error: true });
       expect(result.output).not.toContain('Successfully ran target dev');
+    }
+  });
+
+  it('a Node older than the engine loads on: one line naming the version and the fix, and a non-zero exit (dev 130, deploy 1), not "Successfully ran"', async () => {
+    // Node 20 as the executor sees it: execa 10 would fail at import there ("TEXT_ENCODINGS.union is not a function").
+    const oldNode = join(workspace, 'old-node.mjs');
+    writeFileSync(oldNode, 'Object.defineProperty(process.versions, "node", { value: "20.19.0" });\n');
+    const asOldNode = { NODE_OPTIONS: `--import=${oldNode}` };
+    const nxBin = join(REPO, 'node_modules/.bin/nx');
+    const dev = await run(nxBin, ['run', 'loa:dev', '--runtime=native'], asOldNode);
+    const deploy = await run(nxBin, ['run', 'loa:deploy', '--configuration=dry-run'], asOldNode);
+    for (const [result, executor, status] of [[dev, 'dev', 130], [deploy, 'deploy-cf', 1]] as const) {
+      expect({ status: result.status, line: result.output.includes(`[loa] ERROR: @loa/plugin:${executor} needs Node ≥ 22.22; this is Node 20.19.0 — install a newer Node`) }).toEqual({ status, line: true });
+      expect(result.output).not.toMatch(/Successfully ran|TEXT_ENCODINGS/);
     }
   });
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The engine's build (`nx run dev-engine:build`): bundles src/lib/dev-engine/cli.ts and its dependencies
+// The engine's build (`nx run dev-engine:build`): bundles src/bin.ts (the CLI) and its dependencies
 // into one folder that runs on Node alone, with no node_modules beside it. The dev image copies that
 // folder to /opt/loa/engine, and @loa/plugin ships it as `engine/` (its `loa-dev-engine` bin).
 //
@@ -31,7 +31,8 @@ async function bundle() {
   try {
     const { build } = await import('esbuild');
     await build({
-      entryPoints: { cli: join(src, 'lib/dev-engine/cli.ts') },
+      // bin.ts checks Node's version, then loads the engine (a chunk of its own) dynamically.
+      entryPoints: { cli: join(src, 'bin.ts') },
       outdir: staging,
       outExtension: { '.js': '.mjs' },
       // Code splitting: what only some runs need (the compose runtime) stays in chunks that load on demand.

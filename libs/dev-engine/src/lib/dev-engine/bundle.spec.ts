@@ -28,6 +28,16 @@ describe('the engine bundle', () => {
     expect(readdirSync(copy)).toEqual(expect.arrayContaining(['cli.mjs', 'standby.mjs', 'package.json']));
   });
 
+  it('on a Node older than its dependencies load on: one line with the version and the fix, exit 1, before any of them loads', () => {
+    writeFile(workspace.path, 'old-node.mjs', 'Object.defineProperty(process.versions, "node", { value: "20.19.0" });\n');
+    const result = spawnSync(process.execPath, ['--import', join(workspace.path, 'old-node.mjs'), ENGINE_BUNDLE, '--help'], { encoding: 'utf8', timeout: 30_000 });
+    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: expect.stringMatching(/^\[loa\] ERROR: loa-dev-engine needs Node ≥ 22\.22; this is Node 20\.19\.0 — install a newer Node, or add the node package \(22\) to the workspace's devDependencies[^\n]*\n$/),
+    });
+  });
+
   it('builds into a staging folder and swaps it in: no staging folder stays behind, a second build replaces the first', () => {
     const outDir = join(workspace.path, 'bundle');
     expect(bundle(outDir).status).toBe(0);

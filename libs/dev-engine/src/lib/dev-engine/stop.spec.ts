@@ -68,4 +68,24 @@ describe('dev engine CLI: stopping', () => {
     expect(stdout).toContain('[loa] stopped; every process has exited');
     expect(processAlive(pid)).toBe(false);
   });
+
+  it('stops every process when its parent is killed outright (nx killed with SIGKILL sends no signal): nothing keeps running or holds a port', async () => {
+    // The engine's parent is a shell that is then killed with SIGKILL, as `kill -9 <nx>` leaves nx's task.
+    writeFile(workspace.path, 'options.json', JSON.stringify({ processes: [{ name: 'sleeper', command: 'sh', args: ['-c', 'echo $$ > sleeper.pid; exec sleep 300'] }], rules: [] }));
+    const parent = spawn('sh', ['-c', `"${process.execPath}" "${CLI}" --options options.json --root . > engine.log 2>&1 & echo $! > engine.pid; wait`], { cwd: workspace.path, detached: true, stdio: 'ignore' });
+    engine = parent;
+    const read = (file: string) => {
+      try {
+        return Number(readFileSync(join(workspace.path, file), 'utf8')) || false;
+      } catch {
+        return false;
+      }
+    };
+    const sleeper = await waitFor('the service', () => read('sleeper.pid'), 20_000);
+    const enginePid = await waitFor('the engine pid', () => read('engine.pid'), 5_000);
+    process.kill(parent.pid!, 'SIGKILL');
+    await waitFor('the engine to stop on its own', () => !processAlive(enginePid), 10_000, () => readFileSync(join(workspace.path, 'engine.log'), 'utf8'));
+    await waitFor('its service to be stopped', () => !processAlive(sleeper), 5_000);
+    expect(readFileSync(join(workspace.path, 'engine.log'), 'utf8')).toContain('[loa] stopped; every process has exited');
+  });
 });
