@@ -11,6 +11,7 @@ import { setupGenerator, WRANGLER_VERSION } from './generator.ts';
 import { mergeMakefile } from './lib/makefile.ts';
 import { changedSince, snapshot } from '../../testing/tree-snapshot.ts';
 import { FsTree } from 'nx/src/generators/tree';
+import { getPromptsForSchema } from 'nx/src/utils/params';
 import type { SetupGeneratorSchema } from './schema.d.ts';
 
 const GENERATOR = pathToFileURL(join(import.meta.dirname, 'generator.ts')).href;
@@ -47,12 +48,39 @@ function emptyWorkspace(): Tree {
   return createTreeWithEmptyWorkspace({ formatter: 'none' });
 }
 
+describe('the prompts nx g builds from schema.json (interactive, nothing given)', () => {
+  const schema = () => JSON.parse(readFileSync(join(import.meta.dirname, 'schema.json'), 'utf8'));
+  type Question = { name: string; type: string; choices?: unknown[] };
+
+  it.each([
+    ['a fresh workspace (no project yet)', {}],
+    ['a workspace with projects', { web: { root: 'apps/web' } }],
+  ])('%s: every question can be answered, and --project (a new name too) is never a pick-list of existing projects', (_name, projects) => {
+    // Nx turns a prompt on an option named `project` into a choice among the existing projects: empty in a
+    // fresh workspace (it hangs), and no way to type the new project's name.
+    const questions = getPromptsForSchema({}, schema(), { version: 2, projects } as never) as Question[];
+    for (const question of questions) {
+      expect({ name: question.name, choices: question.type === 'autocomplete' ? (question.choices ?? []).length > 0 : 'free' }).toEqual({
+        name: question.name,
+        choices: question.type === 'autocomplete' ? true : 'free',
+      });
+    }
+    const project = questions.find((question) => question.name === 'project');
+    expect(project === undefined || project.type === 'input').toBe(true);
+  });
+});
+
 describe('nx g @loa/plugin:setup', () => {
   let warn: ReturnType<typeof jest.spyOn>;
+  let info: ReturnType<typeof jest.spyOn>;
   beforeEach(() => {
     warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
   });
-  afterEach(() => warn.mockRestore());
+  afterEach(() => {
+    warn.mockRestore();
+    info.mockRestore();
+  });
 
   const warnings = () => warn.mock.calls.map((call: unknown[]) => String(call[0])).join('\n');
 
@@ -339,6 +367,39 @@ describe('nx g @loa/plugin:setup', () => {
       expect(readNxJson(tree)!.plugins).toEqual([{ plugin: '@loa/plugin/plugin', options: OPTIONS, include: ['apps/loa/cloudflare/wrangler.jsonc', 'apps/loa/docker/Dockerfile.dev'] }]);
     });
 
+    it("a rerun that moves the docker folder (seed layout, then --preset=apps) takes the old Dockerfile.dev out of the include, and only this project's", async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      tree.write('deploy/cloudflare/wrangler.jsonc', '{ "name": "seed-worker", "main": "src/index.ts" }');
+      await setupGenerator(tree, { project: 'seed', grimoiresRoot: 'content/grimoires' });
+      const loa = ['apps/loa/cloudflare/wrangler.jsonc', 'apps/loa/docker/Dockerfile.dev'];
+      expect(readNxJson(tree)!.plugins).toEqual([{ plugin: '@loa/plugin/plugin', options: OPTIONS, include: [...loa, 'deploy/cloudflare/wrangler.jsonc', 'deploy/Dockerfile.dev'] }]);
+
+      await setupGenerator(tree, { project: 'seed', preset: 'apps' });
+      // The paths the deploy preset set follow the new preset; the one typed stays.
+      expect(readJson(tree, 'deploy/.loa-setup.json').options).toMatchObject({ preset: 'apps', dockerDir: 'deploy/docker', identityRoot: 'libs/loa-identity', grimoiresRoot: 'content/grimoires' });
+      expect(tree.exists('deploy/docker/Dockerfile.dev')).toBe(true);
+      expect(readNxJson(tree)!.plugins).toEqual([{ plugin: '@loa/plugin/plugin', options: OPTIONS, include: [...loa, 'deploy/cloudflare/wrangler.jsonc', 'deploy/docker/Dockerfile.dev'] }]);
+      const before = snapshot(tree);
+      info.mockClear();
+      await setupGenerator(tree, { project: 'seed' });
+      expect(changedSince(tree, before)).toEqual([]);
+      // deploy/cloudflare would have said --preset=deploy: the recorded one is named.
+      expect(info.mock.calls.map((call: unknown[]) => String(call[0]))).toEqual([
+        'Reused the options deploy/.loa-setup.json recorded, not given this time: --preset=apps --grimoiresRoot=content/grimoires (pass a flag to change one)',
+      ]);
+    });
+
+    it('an include left with none of its files goes (an empty one would take every file), or takes the new ones', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa', ci: 'none' });
+      await setupGenerator(tree, { project: 'loa', dockerDir: 'docker', cloudflareDir: 'cloudflare' });
+      // Outside the project nothing infers: no registration left, every target written whole.
+      expect(readNxJson(tree)!.plugins ?? []).toEqual([]);
+      await setupGenerator(tree, { project: 'loa', dockerDir: 'apps/loa/dev' });
+      expect(readNxJson(tree)!.plugins).toEqual([{ plugin: '@loa/plugin/plugin', options: OPTIONS, include: ['apps/loa/dev/Dockerfile.dev'] }]);
+    });
+
     it('registers nothing when the plugin would infer nothing for the project (an empty include would take every file)', async () => {
       const tree = emptyWorkspace();
       tree.write('package.json', JSON.stringify({ name: 'root', private: true, workspaces: ['deploy'] }));
@@ -357,15 +418,10 @@ describe('nx g @loa/plugin:setup', () => {
       const edited = `${tree.read(script, 'utf-8')}# mine\n`;
       tree.write(script, edited);
 
-      const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
-      try {
-        await setupGenerator(tree, { project: 'loa', gatewayPort: 28789 });
-        expect(info.mock.calls.map((call: unknown[]) => String(call[0])).join('\n')).toMatch(
-          /^Updated for the options that changed \(the generator's own output for the options in apps\/loa\/\.loa-setup\.json\):\n[^]*- docker-compose\.dev\.yml/,
-        );
-      } finally {
-        info.mockRestore();
-      }
+      await setupGenerator(tree, { project: 'loa', gatewayPort: 28789 });
+      expect(info.mock.calls.map((call: unknown[]) => String(call[0])).join('\n')).toMatch(
+        /^Updated for the options that changed \(the generator's own output for the options in apps\/loa\/\.loa-setup\.json\):\n[^]*- docker-compose\.dev\.yml/,
+      );
       expect(tree.read('docker-compose.dev.yml', 'utf-8')).toContain('28789');
       expect(readProjectConfiguration(tree, 'loa').targets!.dev.options.processes[1].args).toContain('28789');
       expect(tree.read(script, 'utf-8')).toBe(edited);
@@ -379,6 +435,52 @@ describe('nx g @loa/plugin:setup', () => {
       expect(changedSince(tree, before)).toEqual([]);
     });
 
+    it('a rerun without the flags keeps what the last run chose (given > recorded > default), says which it reused, and a new flag still updates', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa', identityRoot: 'services/id', ci: 'none', healthPort: 3313, gatewayPort: 18313 });
+      const before = snapshot(tree);
+      info.mockClear();
+      await setupGenerator(tree, { project: 'loa' });
+      expect(info.mock.calls.map((call: unknown[]) => String(call[0]))).toEqual([
+        'Reused the options apps/loa/.loa-setup.json recorded, not given this time: --identityRoot=services/id --gatewayPort=18313 --healthPort=3313 --ci=none (pass a flag to change one)',
+      ]);
+      expect(changedSince(tree, before)).toEqual([]);
+      expect(tree.exists('libs/loa-identity')).toBe(false);
+      expect(tree.exists('.github/workflows/cloudflare-deploy.yml')).toBe(false);
+      expect(warn).not.toHaveBeenCalled();
+
+      await setupGenerator(tree, { project: 'loa', healthPort: 3400 });
+      expect(parse(tree.read('docker-compose.dev.yml', 'utf-8')!).services['loa-dev'].ports).toEqual(['127.0.0.1:18313:18313', '127.0.0.1:3400:3400']);
+      expect(readProjectConfiguration(tree, 'loa').targets!.dev.options.env.LOA_IDENTITY_PORT).toBe('3400');
+      expect(readJson(tree, 'apps/loa/.loa-setup.json').options).toMatchObject({ identityRoot: 'services/id', ci: 'none', healthPort: 3400, gatewayPort: 18313 });
+      expect(tree.exists('libs/loa-identity')).toBe(false);
+    });
+
+    it('schema.json gives no default to a recorded option: Nx would fill it in, and a rerun could not tell it was not typed', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      const properties = JSON.parse(readFileSync(join(import.meta.dirname, 'schema.json'), 'utf8')).properties as Record<string, { default?: unknown }>;
+      const recorded = Object.keys(readJson(tree, 'apps/loa/.loa-setup.json').options);
+      expect(recorded).toEqual(expect.arrayContaining(['gatewayPort', 'healthPort', 'memoryLimit', 'ci', 'identityRoot', 'baseImage']));
+      expect(recorded.filter((name) => properties[name]?.default !== undefined)).toEqual([]);
+    });
+
+    it("a Worker name the last run took from the project's name gives way to a wrangler.jsonc written since; a given one stays", async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      tree.write('apps/loa/cloudflare/wrangler.jsonc', '{ "name": "loa-worker", "main": "src/index.ts" }');
+      await setupGenerator(tree, { project: 'loa' });
+      expect(readJson(tree, 'apps/loa/.loa-setup.json').options.workerName).toBe('loa-worker');
+
+      const named = emptyWorkspace();
+      named.write('apps/loa/cloudflare/wrangler.jsonc', '{ "name": "loa-worker", "main": "src/index.ts" }');
+      await setupGenerator(named, { project: 'loa', workerName: 'other-worker' });
+      const before = snapshot(named);
+      await setupGenerator(named, { project: 'loa' });
+      expect(changedSince(named, before)).toEqual([]);
+      expect(readProjectConfiguration(named, 'loa').targets!.smoke).toEqual({ options: { urls: ['https://other-worker.${CF_SUBDOMAIN}.workers.dev/sandbox-health'] } });
+    });
+
     it('without a state file, lists what differs as differing from the output for these options, with --force', async () => {
       const tree = emptyWorkspace();
       await setupGenerator(tree, { project: 'loa' });
@@ -389,19 +491,51 @@ describe('nx g @loa/plugin:setup', () => {
     });
   });
 
-  it("uses --preset=deploy when none is given in a workspace in the seed's layout, and says so", async () => {
-    const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
-    try {
+  describe('a second project in the same workspace', () => {
+    const ROOT = ['docker-compose.dev.yml', '.env.local.example', '.github/workflows/cloudflare-deploy.yml', 'Makefile'];
+
+    it("names the root files as the first project's dev stack (not as edits) and says what --force would do; --force moves it and says so", async () => {
       const tree = emptyWorkspace();
-      tree.write('deploy/cloudflare/wrangler.jsonc', '{ "name": "seed-worker" }');
-      await setupGenerator(tree, { project: 'seed' });
-      expect(readProjectConfiguration(tree, 'seed').root).toBe('deploy');
-      expect(tree.exists('deploy/Dockerfile.dev')).toBe(true);
-      expect(tree.exists('apps')).toBe(false);
-      expect(info.mock.calls.map((call: unknown[]) => String(call[0])).join('\n')).toContain("Using --preset=deploy: deploy/cloudflare is there (the seed's layout)");
-    } finally {
-      info.mockRestore();
-    }
+      await setupGenerator(tree, { project: 'loa' });
+      const loa = ROOT.map((path) => tree.read(path, 'utf-8'));
+      await setupGenerator(tree, { project: 'two' });
+      expect(ROOT.map((path) => tree.read(path, 'utf-8'))).toEqual(loa);
+      const targets = ['dev', 'dev-build', 'dev-shell', 'dev-logs', 'dev-down', 'dev-clean', 'deploy-cf'].map((name) => `Makefile target ${name}`);
+      expect(warnings()).toBe(
+        [
+          "Kept, as project loa's dev stack (apps/loa/.loa-setup.json records it): a workspace has one dev stack (one compose file, Makefile and deploy workflow at its root), and it is loa's; --force would move it to two, and make dev, the compose file and the deploy workflow would then run two, not loa:",
+          ...['.env.local.example', ...targets, 'docker-compose.dev.yml', '.github/workflows/cloudflare-deploy.yml'].map((item) => `  - ${item}`),
+        ].join('\n'),
+      );
+      expect(warnings()).not.toContain('Kept what differs');
+
+      warn.mockClear();
+      await setupGenerator(tree, { project: 'two', force: true });
+      expect(parse(tree.read('docker-compose.dev.yml', 'utf-8')!).services['loa-dev'].build.dockerfile).toBe('apps/two/docker/Dockerfile.dev');
+      expect(tree.read('Makefile', 'utf-8')).toContain('\tnpx nx run two:dev\n'.replace('npx nx', '$(NX)'));
+      expect(warnings()).toMatch(/^Moved the workspace's dev stack from project loa \(apps\/loa\/\.loa-setup\.json\) to two \(--force\): [^\n]*run the generator for loa with --force to move it back:\n {2}- \.env\.local\.example$/m);
+    });
+
+    it("a file of the first project's the user edited is still listed as an edit", async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      tree.write('docker-compose.dev.yml', tree.read('docker-compose.dev.yml', 'utf-8')!.replace('memory: 4G', 'memory: 6G'));
+      await setupGenerator(tree, { project: 'two' });
+      expect(warnings()).toMatch(/^Kept what differs from the generator's output for these options: [^]*\n {2}- docker-compose\.dev\.yml$/m);
+      const stack = warn.mock.calls.map((call: unknown[]) => String(call[0])).find((line: string) => line.startsWith("Kept, as project loa's dev stack"));
+      expect(stack).toContain('- Makefile target dev\n');
+      expect(stack).not.toContain('docker-compose.dev.yml');
+    });
+  });
+
+  it("uses --preset=deploy when none is given in a workspace in the seed's layout, and says so", async () => {
+    const tree = emptyWorkspace();
+    tree.write('deploy/cloudflare/wrangler.jsonc', '{ "name": "seed-worker" }');
+    await setupGenerator(tree, { project: 'seed' });
+    expect(readProjectConfiguration(tree, 'seed').root).toBe('deploy');
+    expect(tree.exists('deploy/Dockerfile.dev')).toBe(true);
+    expect(tree.exists('apps')).toBe(false);
+    expect(info.mock.calls.map((call: unknown[]) => String(call[0])).join('\n')).toContain("Using --preset=deploy: deploy/cloudflare is there (the seed's layout)");
   });
 
   it.each(['makefile', 'GNUmakefile'])('merges into an existing %s (the one make reads) instead of writing a second Makefile', async (name) => {
@@ -470,6 +604,16 @@ describe('nx g @loa/plugin:setup', () => {
       expect(readJson(tree, 'package.json').devDependencies).toEqual({ wrangler: '4.100.0' });
     });
 
+    it('without a package.json: one warning that wrangler was not added, with the command that adds it', async () => {
+      const tree = emptyWorkspace();
+      tree.delete('package.json');
+      expect(await setupGenerator(tree, { project: 'loa' })).toBeUndefined();
+      expect(tree.exists('package.json')).toBe(false);
+      expect(warn.mock.calls.map((call: unknown[]) => String(call[0]))).toEqual([
+        `The workspace has no package.json, so wrangler (which deploy runs) was not added: create one and add it before deploying (npm i -D wrangler@${WRANGLER_VERSION})`,
+      ]);
+    });
+
     it('--skipPackageJson leaves package.json alone and installs nothing', async () => {
       const tree = emptyWorkspace();
       const before = tree.read('package.json', 'utf-8');
@@ -522,6 +666,21 @@ describe('nx g @loa/plugin:setup', () => {
           /^Refusing to write libs\/loa-identity\/package\.json: libs resolves to .*, outside the workspace .*; nothing was written: replace the symlink with a folder/m,
         );
         expect(readdirSync(outside)).toEqual([]);
+      } finally {
+        rmSync(outside, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses, before writing, a symlinked file that points outside the workspace, and says to replace it with a copy', async () => {
+      const outside = mkdtempSync(join(tmpdir(), 'loa-setup-outside-'));
+      try {
+        writeFileSync(join(outside, '.gitignore'), 'node_modules\n');
+        symlinkSync(join(outside, '.gitignore'), join(dir, '.gitignore'));
+        const tree = new FsTree(dir, false);
+        await expect(setupGenerator(tree, { project: 'loa' })).rejects.toThrow(
+          /^Refusing to write \.gitignore: \.gitignore resolves to .*\/\.gitignore, outside the workspace .*; nothing was written: replace the symlink with a copy of the file it points to, and run again$/m,
+        );
+        expect(readFileSync(join(outside, '.gitignore'), 'utf8')).toBe('node_modules\n');
       } finally {
         rmSync(outside, { recursive: true, force: true });
       }
@@ -645,6 +804,8 @@ describe('nx g @loa/plugin:setup', () => {
       ['a Windows drive path', { grimoiresRoot: 'a:b' }, /--grimoiresRoot="a:b" must be a folder inside the workspace/, () => undefined],
       ['a path outside the workspace', { dockerDir: '../docker' }, /--dockerDir="..\/docker" must be a folder inside the workspace/, () => undefined],
       ['a bad memory limit', { memoryLimit: '4GB' }, /--memoryLimit="4GB" is not a memory size/, () => undefined],
+      ['a memory limit too small for Node and the gateway', { memoryLimit: '1M' }, /^--memoryLimit=1M is too little for the dev container: .*; use 512M or more \(e\.g\. --memoryLimit=4G\)$/, () => undefined],
+      ['511M', { memoryLimit: '511M' }, /--memoryLimit=511M is too little/, () => undefined],
       ['an unknown ci', { ci: 'gitlab' }, /--ci="gitlab" is not a choice/, () => undefined],
       ['a bad Worker name', { workerName: 'My_Worker' }, /--workerName="My_Worker" is not a Worker name/, () => undefined],
       ['a folder where the Makefile goes', {}, /Makefile is a folder, but the generator writes a file there/, (tree) => tree.write('Makefile/.keep', '')],
@@ -658,6 +819,19 @@ describe('nx g @loa/plugin:setup', () => {
       ['a path part starting with -', { dockerDir: 'x/-rf' }, /--dockerDir="x\/-rf": use a folder name/, () => undefined],
       ['a project name with $ (expanded by make)', { project: 'loa$(HOME)' }, /--project="loa\$\(HOME\)": use a name without/, () => undefined],
       ['a project name with ; (a second shell command)', { project: 'loa;rm' }, /--project="loa;rm": use a name without/, () => undefined],
+      ...['a"b', 'a}b', 'x\\', '$x', 'ghcr.io/You/loa:main', 'loa:', 'loa@sha256:abc', 'a b'].map(
+        (baseImage): [string, Record<string, unknown>, RegExp, (tree: Tree) => void] => [
+          `a base image that is no Docker image reference: ${baseImage}`,
+          { baseImage },
+          /is not a Docker image reference: use \[registry\[:port\]\/\]name\[:tag\]\[@sha256:<digest>\], the name in lowercase \(e\.g\. --baseImage=ghcr\.io\/you\/loa:main/,
+          () => undefined,
+        ],
+      ),
+      ['a path inside .git', { identityRoot: './.git/hooks' }, /^--identityRoot="\.\/\.git\/hooks" is inside \.git, git's own data .*: use a folder outside \.git, node_modules and \.nx \(e\.g\. --identityRoot=/, () => undefined],
+      ['a path inside node_modules, at any depth', { dockerDir: 'packages/node_modules/docker' }, /^--dockerDir="packages\/node_modules\/docker" is inside node_modules, the package manager's \(an install removes what is there\): use a folder outside/, () => undefined],
+      ['a path inside .nx', { cloudflareDir: '.nx/cloudflare' }, /^--cloudflareDir="\.nx\/cloudflare" is inside \.nx, Nx's cache and workspace data \(nx reset removes it\)/, () => undefined],
+      ['a project name that puts the project inside node_modules', { project: 'node_modules' }, /^--project="node_modules" would put the project at apps\/node_modules, inside node_modules, .*: choose another name \(e\.g\. --project=loa\)$/, () => undefined],
+      ['a scoped one', { project: '@x/node_modules' }, /^--project="@x\/node_modules" would put the project at apps\/@x\/node_modules, inside node_modules/, () => undefined],
     ];
     it.each(cases)('%s', async (_name, options, message, prepare) => {
       const tree = emptyWorkspace();
@@ -666,6 +840,31 @@ describe('nx g @loa/plugin:setup', () => {
       await expect(setupGenerator(tree, { project: 'loa', ...options })).rejects.toThrow(message);
       expect(changedSince(tree, before)).toEqual([]);
     });
+  });
+
+  it.each([
+    'ghcr.io/0xhoneyjar/loa-beauvoir:main',
+    'loa-base:local',
+    'localhost:5000/a/b:1.2',
+    `ghcr.io/you/loa@sha256:${'0123456789abcdef'.repeat(4)}`,
+    `docker.io/library/node:22-slim@sha256:${'a'.repeat(64)}`,
+  ])('takes the image reference %s, into Dockerfile.dev and the compose file as it is', async (baseImage) => {
+    const tree = emptyWorkspace();
+    await setupGenerator(tree, { project: 'loa', baseImage });
+    expect(tree.read('apps/loa/docker/Dockerfile.dev', 'utf-8')).toContain(`\nARG BASE_IMAGE=${baseImage}\n`);
+    expect(parse(tree.read('docker-compose.dev.yml', 'utf-8')!).services['loa-dev'].build.args.BASE_IMAGE).toBe(`\${LOA_BASE_IMAGE:-${baseImage}}`);
+  });
+
+  it.each(['512M', '1G'])('takes --memoryLimit=%s (512M is the least)', async (memoryLimit) => {
+    const tree = emptyWorkspace();
+    await setupGenerator(tree, { project: 'loa', memoryLimit });
+    expect(tree.read('docker-compose.dev.yml', 'utf-8')).toContain(`memory: ${memoryLimit}\n`);
+  });
+
+  it('takes a folder named .nx below the root (only the root one is Nx\'s)', async () => {
+    const tree = emptyWorkspace();
+    await setupGenerator(tree, { project: 'loa', grimoiresRoot: 'docs/.nx' });
+    expect(readJson(tree, 'apps/loa/.loa-setup.json').options.grimoiresRoot).toBe('docs/.nx');
   });
 
   it('writes a path given as a/./b//c as a/b/c (the globs match only the plain form)', async () => {

@@ -75,6 +75,20 @@ export class SetupOptionsError extends Error {}
  */
 const UNSAFE = /[\s"'`$\\;&|<>*?[\]{}()!#:~]/;
 
+/** Folders that belong to a tool, not to the repository's sources: what the generator would write there is lost or does harm. */
+const OWNED = {
+  '.git': "git's own data (nothing there is committed, and a file there can break the repository)",
+  node_modules: "the package manager's (an install removes what is there)",
+  '.nx': "Nx's cache and workspace data (nx reset removes it)",
+} as const;
+
+/** The tool folder `path` is in: any part named .git or node_modules, or .nx at the workspace root. */
+function ownedFolder(path: string): keyof typeof OWNED | undefined {
+  const segments = path.split('/');
+  if (segments[0] === '.nx') return '.nx';
+  return segments.find((segment): segment is '.git' | 'node_modules' => segment === '.git' || segment === 'node_modules');
+}
+
 function cleanPath(name: string, value: string): string {
   // Checked before normalizePath, which drops a drive letter (C:/x → /x, a:b → b).
   const raw = /^[A-Za-z]:/.test(value.trim()) ? '/' : normalizePath(value.trim());
@@ -86,6 +100,10 @@ function cleanPath(name: string, value: string): string {
   if (!path || path === '.' || path.split('/').includes('..')) {
     throw new SetupOptionsError(`--${name}="${value}" must be a folder inside the workspace, relative to its root (e.g. --${name}=libs/loa-identity)`);
   }
+  const owner = ownedFolder(path);
+  if (owner !== undefined) {
+    throw new SetupOptionsError(`--${name}="${value}" is inside ${owner}, ${OWNED[owner]}: use a folder outside .git, node_modules and .nx (e.g. --${name}=libs/loa-identity)`);
+  }
   if (UNSAFE.test(path) || path.split('/').some((segment) => segment.startsWith('-'))) {
     throw new SetupOptionsError(
       `--${name}="${value}": use a folder name without spaces, quotes or any of $ \\ ; & | < > * ? [ ] { } ( ) ! # : ~ (and no part starting with -): it is written unquoted into the start script, the Dockerfiles, the compose file and the dev target's globs`,
@@ -94,8 +112,8 @@ function cleanPath(name: string, value: string): string {
   return path;
 }
 
-function port(name: string, value: unknown, fallback: number): number {
-  const number = value === undefined ? fallback : Number(value);
+function port(name: string, value: unknown): number {
+  const number = Number(value);
   if (!Number.isInteger(number) || number < 1 || number > 65535) {
     throw new SetupOptionsError(`--${name}=${String(value)} is not a port: use a whole number from 1 to 65535`);
   }
@@ -132,18 +150,29 @@ function engineDirIn(tree: Tree): string {
 const SEED_LAYOUT = ['deploy/loa-identity', 'deploy/cloudflare', 'deploy/Dockerfile'];
 
 /**
- * The preset when none is given: the one the project was set up with (its state file says), else deploy
- * in a workspace already in the seed's layout (where apps would set up a second, empty apps/<project>
- * beside it), else apps. Said when detected, since it decides every path.
+ * The preset when none is given nor recorded: deploy in a workspace already in the seed's layout (where
+ * apps would set up a second, empty apps/<project> beside it), else apps. Said when `say`, since it
+ * decides every path.
  */
-function defaultPreset(tree: Tree, projectRoot: string | undefined): 'apps' | 'deploy' {
-  const recorded = projectRoot === undefined ? undefined : readState(tree, projectRoot)?.options?.preset;
-  if (recorded === 'apps' || recorded === 'deploy') return recorded;
+function detectedPreset(tree: Tree, say: boolean): 'apps' | 'deploy' {
   const found = SEED_LAYOUT.find((path) => tree.exists(path));
   if (found === undefined) return 'apps';
-  logger.info(`Using --preset=deploy: ${found} is there (the seed's layout); pass --preset=apps for apps/<project>/docker, apps/<project>/cloudflare and libs/loa-identity instead`);
+  if (say) logger.info(`Using --preset=deploy: ${found} is there (the seed's layout); pass --preset=apps for apps/<project>/docker, apps/<project>/cloudflare and libs/loa-identity instead`);
   return 'deploy';
 }
+
+/** The path options, as the preset sets them when not given. */
+function presetPaths(preset: 'apps' | 'deploy', projectRoot: string): Record<PathOption, string> {
+  return {
+    identityRoot: preset === 'apps' ? 'libs/loa-identity' : 'deploy/loa-identity',
+    grimoiresRoot: 'grimoires',
+    claudeRoot: '.claude',
+    dockerDir: preset === 'apps' ? `${projectRoot}/docker` : 'deploy',
+    cloudflareDir: preset === 'apps' ? `${projectRoot}/cloudflare` : 'deploy/cloudflare',
+  };
+}
+
+type PathOption = 'identityRoot' | 'grimoiresRoot' | 'claudeRoot' | 'dockerDir' | 'cloudflareDir';
 
 /** Checks every option and fills in the preset's paths; throws before anything is written. */
 export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): NormalizedSetupOptions {
@@ -158,28 +187,59 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
     throw new SetupOptionsError(`--project="${project}": use a name without any of $ \\ ; & | < > * ? [ ] { } ( ) ! # ~ or quotes: it is written unquoted into the Makefile's recipes and the start script`);
   }
   const existing = getProjects(tree).get(project);
-  const preset = schema.preset ?? defaultPreset(tree, existing?.root);
+  // A rerun without a flag keeps what the last run chose (schema.json has no defaults for these, so Nx
+  // leaves an option out when it is not typed): given > recorded > the default.
+  const recorded = existing === undefined ? {} : (readState(tree, existing.root)?.options ?? {});
+  const reused: string[] = [];
+  const state = existing === undefined ? '' : statePath(existing.root);
+  const recordedPreset = recorded.preset === 'apps' || recorded.preset === 'deploy' ? recorded.preset : undefined;
+  if (schema.preset === undefined && recordedPreset !== undefined && recordedPreset !== detectedPreset(tree, false)) reused.push(`--preset=${recordedPreset}`);
+  const preset = schema.preset ?? recordedPreset ?? detectedPreset(tree, true);
   const projectRoot = existing?.root ?? (preset === 'apps' ? `apps/${project}` : 'deploy');
-  const given = (name: keyof SetupGeneratorSchema, fallback: string) => {
-    const value = schema[name];
-    return cleanPath(name, typeof value === 'string' ? value : fallback);
+  const owner = ownedFolder(projectRoot);
+  if (owner !== undefined) {
+    throw new SetupOptionsError(`--project="${project}" would put the project at ${projectRoot}, inside ${owner}, ${OWNED[owner]}: choose another name (e.g. --project=loa)`);
+  }
+  /**
+   * The value of a recorded option: given, else recorded when it was a choice (`chosen`), else `fallback`.
+   * A recorded value is checked as a given one, and an error about it says where it came from.
+   */
+  const choose = <T extends string | number>(name: (typeof RECORDED)[number], fallback: T, check: (value: T) => T, chosen: (value: T) => boolean = () => true): T => {
+    const given = schema[name] as T | undefined;
+    if (given !== undefined) return check(given);
+    const value = recorded[name] as T | undefined;
+    if (typeof value !== typeof fallback || value === fallback || !chosen(value!)) return check(fallback);
+    try {
+      const checked = check(value!);
+      reused.push(`--${name}=${checked}`);
+      return checked;
+    } catch (error) {
+      if (!(error instanceof SetupOptionsError)) throw error;
+      throw new SetupOptionsError(`${error.message} (the value ${state} recorded: pass --${name}=<value> to replace it)`);
+    }
   };
+  const defaults = presetPaths(preset, projectRoot);
+  // A path the last run took from its preset is not a choice once the preset changes (--preset=apps after
+  // deploy moves the folders); one that differs from that preset's was typed, and stays.
+  const recordedDefaults = presetPaths(recordedPreset ?? preset, projectRoot);
+  const path = (name: PathOption) =>
+    choose<string>(name, defaults[name], (value) => cleanPath(name, value), (value) => (recordedPreset ?? preset) === preset || value !== recordedDefaults[name]);
   const options = {
     project,
     preset,
     projectRoot,
     projectExists: Boolean(existing),
-    identityRoot: given('identityRoot', preset === 'apps' ? 'libs/loa-identity' : 'deploy/loa-identity'),
-    grimoiresRoot: given('grimoiresRoot', 'grimoires'),
-    claudeRoot: given('claudeRoot', '.claude'),
-    dockerDir: given('dockerDir', preset === 'apps' ? `${projectRoot}/docker` : 'deploy'),
-    cloudflareDir: given('cloudflareDir', preset === 'apps' ? `${projectRoot}/cloudflare` : 'deploy/cloudflare'),
-    baseImage: (schema.baseImage ?? 'loa-base:local').trim(),
+    identityRoot: path('identityRoot'),
+    grimoiresRoot: path('grimoiresRoot'),
+    claudeRoot: path('claudeRoot'),
+    dockerDir: path('dockerDir'),
+    cloudflareDir: path('cloudflareDir'),
+    baseImage: choose<string>('baseImage', 'loa-base:local', imageReference),
     workerName: '',
-    gatewayPort: port('gatewayPort', schema.gatewayPort, 18789),
-    healthPort: port('healthPort', schema.healthPort, 3000),
-    memoryLimit: schema.memoryLimit ?? '4G',
-    ci: schema.ci ?? 'github',
+    gatewayPort: choose<number>('gatewayPort', 18789, (value) => port('gatewayPort', value)),
+    healthPort: choose<number>('healthPort', 3000, (value) => port('healthPort', value)),
+    memoryLimit: choose<string>('memoryLimit', '4G', memorySize),
+    ci: choose<string>('ci', 'github', ciChoice) as 'github' | 'none',
     skipFormat: schema.skipFormat ?? false,
     skipPackageJson: schema.skipPackageJson ?? false,
     force: schema.force ?? false,
@@ -187,15 +247,6 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
   } satisfies NormalizedSetupOptions;
   if (options.gatewayPort === options.healthPort) {
     throw new SetupOptionsError(`--gatewayPort and --healthPort are both ${options.healthPort}: the gateway and identity each need their own port`);
-  }
-  if (!/^[1-9]\d*[MG]$/.test(options.memoryLimit)) {
-    throw new SetupOptionsError(`--memoryLimit="${options.memoryLimit}" is not a memory size: use a whole number of megabytes or gigabytes, e.g. 4G or 512M`);
-  }
-  if (!['github', 'none'].includes(options.ci)) {
-    throw new SetupOptionsError(`--ci="${options.ci}" is not a choice: use --ci=github (a deploy workflow) or --ci=none`);
-  }
-  if (!options.baseImage || /\s/.test(options.baseImage)) {
-    throw new SetupOptionsError(`--baseImage="${options.baseImage}" is not an image reference (e.g. ghcr.io/you/loa:main)`);
   }
   for (const name of ['projectRoot', 'identityRoot', 'grimoiresRoot', 'claudeRoot', 'dockerDir', 'cloudflareDir'] as const) {
     if (tree.exists(options[name]) && tree.isFile(options[name])) {
@@ -211,13 +262,70 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
     }
   }
   const wranglerName = workerNameFrom(tree, options.cloudflareDir);
-  if (schema.workerName !== undefined && !WORKER_NAME.test(schema.workerName.trim())) {
-    throw new SetupOptionsError(`--workerName="${schema.workerName}" is not a Worker name Cloudflare accepts: lowercase letters, digits and '-', up to 63 characters`);
-  }
   // Without a name given or in wrangler.jsonc, the project's, made acceptable to Cloudflare (myApp → myapp).
   const fromProject = project.replace(/^@[^/]+\//, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'loa';
-  const workerName = schema.workerName?.trim() ?? wranglerName ?? fromProject;
+  // A recorded project-derived name is no choice: a wrangler.jsonc written since names the Worker.
+  const derived = wranglerName ?? fromProject;
+  // wrangler.jsonc's own name is wrangler's to check.
+  const workerName = choose<string>('workerName', derived, (value) => (value === derived ? value : workerNameChecked(value)), (value) => value !== fromProject);
+  if (reused.length > 0) logger.info(`Reused the options ${state} recorded, not given this time: ${reused.join(' ')} (pass a flag to change one)`);
   return { ...options, workerName, wranglerName };
+}
+
+/**
+ * The least --memoryLimit: the dev container runs identity's Node, the openclaw gateway (Node too) and
+ * the dev engine, and Node's heap limit is set to the whole limit; 1M would write a container that cannot start them.
+ */
+const MIN_MEMORY_MB = 512;
+
+const megabytesOf = (memory: string) => Number.parseInt(memory, 10) * (memory.endsWith('G') ? 1024 : 1);
+
+function memorySize(value: string): string {
+  if (!/^[1-9]\d*[MG]$/.test(value)) {
+    throw new SetupOptionsError(`--memoryLimit="${value}" is not a memory size: use a whole number of megabytes or gigabytes, e.g. 4G or 512M`);
+  }
+  if (megabytesOf(value) < MIN_MEMORY_MB) {
+    throw new SetupOptionsError(
+      `--memoryLimit=${value} is too little for the dev container: identity's Node, the gateway and the dev engine run in it, and Node's heap limit follows it; use ${MIN_MEMORY_MB}M or more (e.g. --memoryLimit=4G)`,
+    );
+  }
+  return value;
+}
+
+function ciChoice(value: string): string {
+  if (!['github', 'none'].includes(value)) {
+    throw new SetupOptionsError(`--ci="${value}" is not a choice: use --ci=github (a deploy workflow) or --ci=none`);
+  }
+  return value;
+}
+
+/**
+ * A Docker image reference, as distribution/reference's grammar has it: [host[:port]/]path[:tag][@digest],
+ * the path's components in lowercase. It goes unquoted into Dockerfile.dev's ARG and into the compose
+ * file's ${LOA_BASE_IMAGE:-…}, where a quote, `}`, `$` or `\` would change what they say.
+ */
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*` +
+    '(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
+);
+
+function imageReference(value: string): string {
+  const image = value.trim();
+  if (!IMAGE_REFERENCE.test(image)) {
+    throw new SetupOptionsError(
+      `--baseImage="${image}" is not a Docker image reference: use [registry[:port]/]name[:tag][@sha256:<digest>], the name in lowercase (e.g. --baseImage=ghcr.io/you/loa:main or --baseImage=loa-base:local)`,
+    );
+  }
+  return image;
+}
+
+function workerNameChecked(value: string): string {
+  if (!WORKER_NAME.test(value.trim())) {
+    throw new SetupOptionsError(`--workerName="${value}" is not a Worker name Cloudflare accepts: lowercase letters, digits and '-', up to 63 characters`);
+  }
+  return value.trim();
 }
 
 /**
@@ -251,7 +359,36 @@ interface Outcome {
   updated: string[];
   /** Lines printed as warnings after the list of what was kept. */
   notices: string[];
+  /** Root files and Makefile targets that are another project's dev stack (see otherStacks): kept, or with --force moved to this project. */
+  foreign: { item: string; stack: Stack }[];
 }
+
+/** Another project's dev stack: the root files its recorded options give (compose file, Makefile, workflow, .env.local.example). */
+interface Stack {
+  project: string;
+  state: string;
+  files: Map<string, string>;
+}
+
+/**
+ * The dev stacks of the other projects the generator set up (each with its state file). The root files
+ * are one per workspace: a second project's run finds them as the first one's output, which is no edit
+ * of the user's, and --force would take them over.
+ */
+function otherStacks(tree: Tree, options: NormalizedSetupOptions): Stack[] {
+  const stacks: Stack[] = [];
+  for (const [project, configuration] of getProjects(tree)) {
+    const recorded = project === options.project ? undefined : readState(tree, configuration.root)?.options;
+    if (!recorded || typeof recorded !== 'object') continue;
+    const other: NormalizedSetupOptions = { ...options, project, projectRoot: configuration.root };
+    for (const name of RECORDED) if (typeof recorded[name] === typeof options[name]) Object.assign(other, { [name]: recorded[name] });
+    stacks.push({ project, state: statePath(configuration.root), files: rootFiles(tree, other) });
+  }
+  return stacks;
+}
+
+/** The same content but for layout: a formatter (Prettier) may have re-indented or re-quoted the other project's files. */
+const sameContent = (a: string, b: string) => a.replace(/[\s'"]+/g, '') === b.replace(/[\s'"]+/g, '');
 
 /** The same text but for line endings (CRLF or LF). */
 function sameText(a: string, b: string): boolean {
@@ -261,10 +398,11 @@ function sameText(a: string, b: string): boolean {
 /**
  * Writes `content` unless the file already holds it. A file that differs may be the user's edit, our
  * output for the options of the last run (`previous`, from the state file: rewritten, since only the
- * options changed), or only our own output as the workspace's formatter left it: it is written now and
+ * options changed), another project's dev stack (`stacks`: kept and named as that project's, moved to
+ * this one with --force), or only our own output as the workspace's formatter left it: it is written now and
  * settled after formatFiles (settleEdited), so a second run in a Prettier workspace is not taken for an edit.
  */
-function writeFile(tree: Tree, path: string, content: string, previous: string | undefined, options: NormalizedSetupOptions, outcome: Outcome): void {
+function writeFile(tree: Tree, path: string, content: string, previous: string | undefined, stacks: Stack[], options: NormalizedSetupOptions, outcome: Outcome): void {
   const executable = path.endsWith('.sh');
   // Shell scripts run in Linux containers: LF whatever the checkout or template did.
   const text = executable ? content.replace(/\r\n?/g, '\n') : content;
@@ -273,8 +411,12 @@ function writeFile(tree: Tree, path: string, content: string, previous: string |
   // CRLF is, since bash in the container fails on the \r (--force writes it back with LF).
   const same = (a: string, b: string) => a === b || (!executable && sameText(a, b));
   if (current !== null && same(current, text)) return;
+  const stack = current === null ? undefined : stacks.find((other) => other.files.has(path) && sameContent(current, other.files.get(path)!));
   if (current !== null && previous !== undefined && same(current, previous)) outcome.updated.push(path);
-  else if (current !== null && !options.force) outcome.differing.push({ path, original: current });
+  else if (stack !== undefined) {
+    outcome.foreign.push({ item: path, stack });
+    if (!options.force) return;
+  } else if (current !== null && !options.force) outcome.differing.push({ path, original: current });
   // The mode only when the content changes: changePermissions on an unchanged file records an update.
   tree.write(path, text, executable ? { mode: 0o755 } : undefined);
 }
@@ -293,11 +435,10 @@ function settleEdited(tree: Tree, outcome: Outcome): void {
 }
 
 function substitutionsOf(options: NormalizedSetupOptions): Record<string, unknown> {
-  const megabytes = Number.parseInt(options.memoryLimit, 10) * (options.memoryLimit.endsWith('G') ? 1024 : 1);
   return {
     ...options,
     tmpl: '',
-    maxOldSpaceMb: megabytes,
+    maxOldSpaceMb: megabytesOf(options.memoryLimit),
     identityPackageName: options.identityRoot.split('/').pop()!.replace(/^\.+/, ''),
   };
 }
@@ -311,15 +452,20 @@ function makefileIn(tree: Tree): string {
   return ['GNUmakefile', 'makefile', 'Makefile'].find((name) => tree.exists(name) && tree.isFile(name)) ?? 'Makefile';
 }
 
+/** The files at the workspace root (one per workspace): the compose file, the Makefile, .env.local.example and the workflow. */
+function rootFiles(tree: Tree, options: NormalizedSetupOptions): Map<string, string> {
+  const substitutions = substitutionsOf(options);
+  const makefile = makefileIn(tree);
+  return new Map([
+    ...[...renderTemplates('root', '.', substitutions)].map(([path, content]) => [path === 'Makefile' ? makefile : path, content] as const),
+    ...(options.ci === 'github' ? renderTemplates('github', '.', substitutions) : []),
+  ]);
+}
+
 /** Every file the templates give for these options, by path (the production image and starter identity only where missing). */
 function renderedFiles(tree: Tree, options: NormalizedSetupOptions): Map<string, string> {
   const substitutions = substitutionsOf(options);
-  const makefile = makefileIn(tree);
-  const files = new Map([
-    ...[...renderTemplates('root', '.', substitutions)].map(([path, content]) => [path === 'Makefile' ? makefile : path, content] as const),
-    ...renderTemplates('docker', options.dockerDir, substitutions),
-    ...(options.ci === 'github' ? renderTemplates('github', '.', substitutions) : []),
-  ]);
+  const files = new Map([...rootFiles(tree, options), ...renderTemplates('docker', options.dockerDir, substitutions)]);
   // The production image is the user's once it exists (it carries their build); written only when
   // missing, with the .dockerignore its build context (the repository root) needs when there is none:
   // .env.local, node_modules and the local data stay out of the image.
@@ -347,16 +493,25 @@ function writeTemplates(tree: Tree, options: NormalizedSetupOptions, previous: N
     }
   }
   const before = previous === undefined ? new Map<string, string>() : renderedFiles(tree, previous);
+  const stacks = otherStacks(tree, options);
   const makefile = makefileIn(tree);
   for (const [path, content] of files) {
     if (path === makefile && tree.exists(path)) {
-      const merge = mergeMakefile(tree.read(path, 'utf-8')!, content, options.force);
-      if (merge.content !== tree.read(path, 'utf-8')) tree.write(path, merge.content);
-      outcome.kept.push(...merge.differing.map((name) => `${path} target ${name}`));
+      const current = tree.read(path, 'utf-8')!;
+      const merge = mergeMakefile(current, content, options.force);
+      if (merge.content !== current) tree.write(path, merge.content);
+      // A target as another project's run wrote it is that project's, not an edit.
+      const stackOf = (name: string) =>
+        stacks.find((other) => other.files.has(path) && !mergeMakefile(current, other.files.get(path)!, false).differing.includes(name));
+      for (const name of mergeMakefile(current, content, false).differing) {
+        const stack = stackOf(name);
+        if (stack !== undefined) outcome.foreign.push({ item: `${path} target ${name}`, stack });
+        else if (!options.force) outcome.kept.push(`${path} target ${name}`);
+      }
       outcome.kept.push(...merge.manual.map((name) => `${path} target ${name} (in a rule --force does not rewrite: merge ours by hand)`));
       continue;
     }
-    writeFile(tree, path, content, before.get(path), options, outcome);
+    writeFile(tree, path, content, before.get(path), stacks, options, outcome);
   }
 }
 
@@ -516,11 +671,12 @@ const takes = (entry: PluginConfiguration, file: string): boolean =>
  * - one with our target names and no include (older versions wrote that): it infers from every such
  *   file, ours included; kept and named in a warning, scoped to `files` with --force;
  * - only ones with other target names or an exclude of our files: the user's, left alone (the caller
- *   then writes whole the targets nothing will infer).
+ *   then writes whole the targets nothing will infer);
+ * - and in any case, the files the last run registered for this project and this one does not (`stale`)
+ *   are taken out of our includes (unregisterStale).
  * nx.json is written only when something changes: updateNxJson reformats it.
  */
-function registerPlugin(tree: Tree, files: string[], options: NormalizedSetupOptions, outcome: Outcome): Set<string> {
-  if (files.length === 0) return new Set();
+function registerPlugin(tree: Tree, files: string[], stale: string[], options: NormalizedSetupOptions, outcome: Outcome): Set<string> {
   // A workspace that opted out of inference (as Nx's own init generators honour it): no registration;
   // updateProject then writes the targets whole into project.json.
   if (readNxJson(tree)?.useInferencePlugins === false || process.env.NX_ADD_PLUGINS === 'false') return new Set();
@@ -528,10 +684,15 @@ function registerPlugin(tree: Tree, files: string[], options: NormalizedSetupOpt
   const nxJson = readNxJson(tree);
   // Nx runs without an nx.json; without the registration nothing would infer deploy, image or dev-*.
   if (!nxJson) {
-    writeJson(tree, 'nx.json', { $schema: './node_modules/nx/schemas/nx-schema.json', plugins: [entry()] });
+    if (files.length > 0) writeJson(tree, 'nx.json', { $schema: './node_modules/nx/schemas/nx-schema.json', plugins: [entry()] });
     return new Set(files);
   }
   const plugins: PluginConfiguration[] = structuredClone(nxJson.plugins ?? []);
+  unregisterStale(plugins, files, stale, outcome);
+  if (files.length === 0) {
+    if (!containsConfig(plugins, nxJson.plugins ?? [])) updateNxJson(tree, { ...nxJson, plugins });
+    return new Set();
+  }
   const ours = plugins.filter((candidate) => isOurs(candidate) && ourTargetNames(candidate));
   if (!plugins.some(isOurs)) plugins.push(entry());
   const broad = ours.find((candidate) => !scoped(candidate));
@@ -550,6 +711,28 @@ function registerPlugin(tree: Tree, files: string[], options: NormalizedSetupOpt
   }
   if (!containsConfig(plugins, nxJson.plugins ?? [])) updateNxJson(tree, { ...nxJson, plugins });
   return new Set(files.filter((file) => plugins.some((candidate) => isOurs(candidate) && ourTargetNames(candidate) && takes(candidate, file))));
+}
+
+/**
+ * Takes out of our registrations' include the files the last run registered for this project (`stale`:
+ * its <cloudflareDir>/wrangler.jsonc and <dockerDir>/Dockerfile.dev) that this run does not (`files`): a
+ * folder moved by the options (--preset=apps after deploy) would otherwise keep its old Dockerfile.dev
+ * inferring `image` while compose builds the new one. Only entries naming exactly those files: a glob is
+ * the user's. An include left empty would take every file: the entry gets this run's files instead, or
+ * goes when there are none.
+ */
+function unregisterStale(plugins: PluginConfiguration[], files: string[], stale: string[], outcome: Outcome): void {
+  const gone = stale.filter((file) => !files.includes(file));
+  if (gone.length === 0) return;
+  for (const [index, candidate] of [...plugins.entries()].reverse()) {
+    if (!isOurs(candidate) || !ourTargetNames(candidate) || !scoped(candidate)) continue;
+    const include = candidate.include.filter((file) => !gone.includes(file));
+    if (include.length === candidate.include.length) continue;
+    outcome.updated.push(`nx.json: ${candidate.include.filter((file) => gone.includes(file)).join(', ')} out of the include of ${PLUGIN_NAME} (no longer this project's)`);
+    if (include.length > 0) candidate.include = include;
+    else if (files.length > 0) candidate.include = [...files];
+    else plugins.splice(index, 1);
+  }
 }
 
 function inferenceFor(tree: Tree, options: NormalizedSetupOptions, inferred: Set<string>): Inference {
@@ -670,6 +853,18 @@ const lexists = (path: string) => {
   }
 };
 
+const within = (realRoot: string, real: string) => real === realRoot || real.startsWith(`${realRoot}${sep}`);
+
+/** The first symlink from the workspace root down to `path` that resolves outside the workspace. */
+function linkLeaving(root: string, realRoot: string, path: string): string | undefined {
+  let current = root;
+  for (const segment of relative(root, path).split(sep)) {
+    current = join(current, segment);
+    if (lstatSync(current).isSymbolicLink() && !within(realRoot, realpathSync(current))) return current;
+  }
+  return undefined;
+}
+
 /**
  * Why Nx could not write `change` where it goes (undefined when it can). Nx writes the tree after the
  * generator returns, one file after another (flushChanges), and stops at the first it cannot write, with
@@ -688,8 +883,11 @@ function destinationProblem(root: string, realRoot: string, change: FileChange):
   } catch {
     return `Cannot write ${change.path}: ${shown} is a symlink to nothing; nothing was written: remove the link (or make it point inside the workspace) and run again`;
   }
-  if (real !== realRoot && !real.startsWith(`${realRoot}${sep}`)) {
-    return `Refusing to write ${change.path}: ${shown} resolves to ${real}, outside the workspace (${realRoot}); nothing was written: replace the symlink with a folder in the workspace, or choose another path, and run again`;
+  if (!within(realRoot, real)) {
+    // The link that leaves: a folder on the way (libs → /elsewhere) or the file itself (a linked compose file).
+    const link = linkLeaving(root, realRoot, existing) ?? existing;
+    const what = statSync(link).isDirectory() ? 'a folder in the workspace, or choose another path' : 'a copy of the file it points to';
+    return `Refusing to write ${change.path}: ${relative(root, link) || '.'} resolves to ${realpathSync(link)}, outside the workspace (${realRoot}); nothing was written: replace the symlink with ${what}, and run again`;
   }
   // Written in place: the file itself. Created (the rest of the path under `existing`) or deleted: a folder.
   const inPlace = existing === target && change.type !== 'DELETE';
@@ -721,17 +919,23 @@ function checkDestinations(tree: Tree): void {
 
 export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): Promise<GeneratorCallback | undefined> {
   const options = normalizeOptions(tree, schema);
-  const outcome: Outcome = { kept: [], differing: [], updated: [], notices: [] };
+  const outcome: Outcome = { kept: [], differing: [], updated: [], notices: [], foreign: [] };
   const previous = previousOptions(tree, options);
   writeTemplates(tree, options, previous, outcome);
   updateGitignore(tree);
   updateDockerignore(tree, options);
+  // What the last run may have registered for this project: out of the include when this run moved it.
+  const stale = previous === undefined ? [] : [`${previous.cloudflareDir}/wrangler.jsonc`, `${previous.dockerDir}/Dockerfile.dev`];
   // Registered first: updateProject writes whole the targets the registration will not infer.
-  const inferred = registerPlugin(tree, inferableFiles(tree, options), options, outcome);
+  const inferred = registerPlugin(tree, inferableFiles(tree, options), stale, options, outcome);
   updateProject(tree, options, previous, inferred, outcome);
   recordOptions(tree, options);
   // `nx g` runs the install this returns (only when package.json changed), after writing the files.
   const install = options.skipPackageJson || !tree.exists('package.json') ? undefined : addDependenciesToPackageJson(tree, {}, { wrangler: WRANGLER_VERSION }, undefined, true);
+  if (!options.skipPackageJson && !tree.exists('package.json')) {
+    // Nx runs without a package.json (an installed nx elsewhere); deploy-cf then finds no wrangler.
+    outcome.notices.push(`The workspace has no package.json, so wrangler (which deploy runs) was not added: create one and add it before deploying (npm i -D wrangler@${WRANGLER_VERSION})`);
+  }
   if (!options.skipFormat) await formatFiles(tree);
   settleEdited(tree, outcome);
   // Last: Nx writes the tree to disk only after this returns.
@@ -742,6 +946,14 @@ export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): 
   if (outcome.kept.length > 0) {
     logger.warn(
       `Kept what differs from the generator's output for these options: your edits (or files written by another version of it, or before ${statePath(options.projectRoot)} recorded the options); run again with --force to replace them with the generator's version:\n${outcome.kept.map((item) => `  - ${item}`).join('\n')}`,
+    );
+  }
+  for (const { project, state } of new Set(outcome.foreign.map(({ stack }) => stack))) {
+    const list = outcome.foreign.flatMap(({ item, stack }) => (stack.project === project ? [`  - ${item}`] : [])).join('\n');
+    logger.warn(
+      options.force
+        ? `Moved the workspace's dev stack from project ${project} (${state}) to ${options.project} (--force): a workspace has one dev stack, and make dev, the compose file and the deploy workflow now run ${options.project}, not ${project}; run the generator for ${project} with --force to move it back:\n${list}`
+        : `Kept, as project ${project}'s dev stack (${state} records it): a workspace has one dev stack (one compose file, Makefile and deploy workflow at its root), and it is ${project}'s; --force would move it to ${options.project}, and make dev, the compose file and the deploy workflow would then run ${options.project}, not ${project}:\n${list}`,
     );
   }
   for (const notice of outcome.notices) logger.warn(notice);

@@ -41,7 +41,7 @@ describe('nx g @loa/plugin:setup in a repository in the seed layout (real nx)', 
     write(dir, 'tsconfig.base.json', JSON.stringify({ compilerOptions: { paths: { '@loa/plugin': ['libs/plugin/src/index.ts'], '@loa/plugin/plugin': ['libs/plugin/src/plugin.ts'] } } }));
     write(dir, '.gitignore', 'node_modules\n.nx\n');
     write(dir, 'README.md', '# seed\n');
-    write(dir, 'deploy/cloudflare/wrangler.jsonc', '// the Worker\n{ "name": "seed-worker", "main": "src/index.ts" }\n');
+    write(dir, 'deploy/cloudflare/wrangler.jsonc', '// the Worker\n{ "name": "seed-worker", "main": "src/index.ts", "compatibility_date": "2025-09-01" }\n');
     write(dir, 'deploy/cloudflare/src/index.ts', 'export default {};\n');
     write(dir, 'grimoires/loa/BEAUVOIR.md', '# Me\n');
     write(dir, '.claude/settings.json', '{}\n');
@@ -100,5 +100,54 @@ describe('nx g @loa/plugin:setup in a repository in the seed layout (real nx)', 
   ])('a change to %s deploys %j', (file, projects) => {
     const output = execFileSync(join(dir, 'node_modules/.bin/nx'), ['show', 'projects', '--affected', `--files=${file}`, '-t', 'deploy', '--json'], { cwd: dir, encoding: 'utf8', env: ENV });
     expect(JSON.parse(output)).toEqual(projects);
+  });
+});
+
+describe('nx g @loa/plugin:setup in a fresh workspace, in a terminal and rerun (real nx)', () => {
+  const NX = join(REPO, 'node_modules/.bin/nx');
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'loa-fresh-'));
+    cpSync(PLUGIN, join(dir, 'libs/plugin'), { recursive: true });
+    cpSync(join(PLUGIN, '../dev-engine'), join(dir, 'libs/dev-engine'), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+    write(dir, 'package.json', '{ "name": "fresh", "private": true }\n');
+    // Answered, so that Nx's own analytics question does not wait in the terminal.
+    write(dir, 'nx.json', '{ "analytics": false }\n');
+    write(dir, 'tsconfig.base.json', JSON.stringify({ compilerOptions: { paths: { '@loa/plugin': ['libs/plugin/src/index.ts'], '@loa/plugin/plugin': ['libs/plugin/src/plugin.ts'] } } }));
+    write(dir, '.gitignore', 'node_modules\n.nx\n');
+    const git = (...args: string[]) => run(dir, 'git', ['-c', 'user.email=setup@test', '-c', 'user.name=setup', ...args]);
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'fresh');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('in a terminal, with no flags, asks nothing it cannot take and runs (Nx makes a `project` prompt a pick-list of the existing projects: no new name)', () => {
+    expect(spawnSync('script', ['--version']).status).toBe(0);
+    // Nx prompts only in a terminal and outside CI: `script` gives it one; stdin is at its end at once.
+    const env: NodeJS.ProcessEnv = { ...ENV };
+    delete env.CI;
+    const result = spawnSync('script', ['-qec', `${process.execPath} ${NX} g @loa/plugin:setup --dry-run --skipPackageJson`, '/dev/null'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env,
+      input: '',
+      // Within Jest's 60 s: a prompt waits for ever, and spawnSync cannot be interrupted.
+      timeout: 30_000,
+    });
+    expect({ status: result.status, signal: result.signal }).toEqual({ status: 0, signal: null });
+    expect(result.stdout).toContain('CREATE apps/loa/project.json');
+  });
+
+  it('a rerun without the flags keeps what the first run chose (Nx fills in no schema default), and says so', () => {
+    const nx = (...args: string[]) => run(dir, process.execPath, [NX, 'g', '@loa/plugin:setup', '--no-interactive', '--skipPackageJson', ...args]);
+    nx('--identityRoot=services/id', '--ci=none', '--healthPort=3313', '--gatewayPort=18313');
+    run(dir, 'git', ['add', '-A']);
+    run(dir, 'git', ['-c', 'user.email=setup@test', '-c', 'user.name=setup', 'commit', '-qm', 'setup']);
+    const output = nx();
+    expect(output).toContain('Reused the options apps/loa/.loa-setup.json recorded, not given this time: --identityRoot=services/id --gatewayPort=18313 --healthPort=3313 --ci=none');
+    expect(output).not.toMatch(/^(CREATE|UPDATE|DELETE) /m);
+    expect(run(dir, 'git', ['status', '--porcelain'])).toBe('');
   });
 });
