@@ -89,7 +89,7 @@ const PRESETS: Preset[] = [
     preset: 'deploy',
     project: 'seed',
     before: {
-      'deploy/cloudflare/wrangler.jsonc': '// the Worker\n{ "name": "seed-worker", "main": "src/index.ts" }\n',
+      'deploy/cloudflare/wrangler.jsonc': '// the Worker\n{ "name": "seed-worker", "main": "src/index.ts", "compatibility_date": "2025-09-01" }\n',
       'deploy/cloudflare/src/index.ts': 'export default {};\n',
       'deploy/Dockerfile': 'FROM docker.io/cloudflare/sandbox:0.7.0\n',
       'Makefile': 'test:\n\t./run-tests.sh\n',
@@ -195,10 +195,26 @@ describe.each(PRESETS)('the packed plugin in a fresh Nx $preset workspace', ({ p
     }
   });
 
+  it.each([
+    ['smoke', '--attempts=0', '[smoke] ERROR: attempts is 0 — it must be >= 1'],
+    ['image', '--pullTimeoutSeconds=0', '[loa] ERROR: pullTimeoutSeconds is 0 — it must be >= 1'],
+    ['deploy', '--smokeAttempts=0', '[deploy] ERROR: smokeAttempts is 0 — it must be >= 1'],
+  ])('the installed %s executor loads and checks its options: %s is refused in one line, exit 1', (target, flag, line) => {
+    const result = spawnSync(join(dir, 'node_modules/.bin/nx'), ['run', `${project}:${target}`, flag, '--outputStyle=stream'], { cwd: dir, env: ENV, encoding: 'utf8', timeout: 120_000 });
+    expect({ status: result.status, line: `${result.stdout}${result.stderr}`.includes(line) }).toEqual({ status: 1, line: true });
+  });
+
   it('a second run changes nothing', () => {
     generate();
     expect(git(dir, 'status', '--porcelain')).toBe('');
   });
+
+  if (preset === 'deploy') {
+    it('nx run seed:deploy --configuration=dry-run: the installed deploy-cf runs the wrangler the generator installed, and bundles the Worker', () => {
+      const output = nx(dir, 'run', `${project}:deploy`, '--configuration=dry-run', '--outputStyle=stream');
+      expect(output).toContain('--dry-run: exiting now.');
+    });
+  }
 
   it("a user's edit survives a rerun, and the rerun names the file and --force", () => {
     const head = git(dir, 'rev-parse', 'HEAD');

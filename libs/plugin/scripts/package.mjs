@@ -27,6 +27,22 @@ function fail(message) {
 if (!existsSync(join(engineBundle, 'cli.mjs'))) fail(`${engineArg}/cli.mjs is missing: run \`npx nx run dev-engine:build\` first (plugin:build depends on it)`);
 if (!existsSync(join(out, 'plugin/src/index.js'))) fail(`${outArg}/plugin/src/index.js is missing: tsc -p libs/plugin/tsconfig.lib.json writes it first`);
 
+// tsc rewrites `./x.ts` to `./x.js` in import paths, but not everywhere (5.9 skips an import() inside an
+// `export default` expression): a `.ts` path left in the JavaScript fails only once installed, where
+// Node cannot load TypeScript. Refuse to package it.
+const unrewritten = [];
+const scan = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) scan(path);
+    else if (entry.name.endsWith('.js')) {
+      for (const match of readFileSync(path, 'utf8').matchAll(/(?:from\s*|import\s*\(\s*)(['"])(\.{1,2}\/[^'"]+\.ts)\1/g)) unrewritten.push(`${relative(out, path)}: ${match[2]}`);
+    }
+  }
+};
+for (const dir of ['plugin', 'dev-engine']) scan(join(out, dir));
+if (unrewritten.length > 0) fail(`the compiled JavaScript still imports TypeScript (rewrite the import so tsc changes it, e.g. no import() inside \`export default …\`):\n  ${unrewritten.join('\n  ')}`);
+
 const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
 const writeJson = (path, value) => writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 

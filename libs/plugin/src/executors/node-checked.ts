@@ -22,12 +22,21 @@ type Executor<Options> = (options: Options, context: ExecutorContext) => Promise
 
 export function nodeChecked<Options>(name: string, load: () => Promise<{ default: Executor<Options> }>): Executor<Options> {
   return async (options, context) => {
-    const tooOld = nodeTooOld(`@loa/plugin:${name}`);
-    if (tooOld) {
-      process.stdout.write(`[loa] ERROR: ${tooOld}\n`);
+    const refuse = (line: string) => {
+      process.stdout.write(`[loa] ERROR: ${line}\n`);
       if (isContinuous(context)) process.exit(CONTINUOUS_FAILURE_EXIT);
       return { success: false };
+    };
+    const tooOld = nodeTooOld(`@loa/plugin:${name}`);
+    if (tooOld) return refuse(tooOld);
+    let executor: Executor<Options>;
+    try {
+      executor = (await load()).default;
+    } catch (error) {
+      // A broken install (a file missing from the package): Nx would report a continuous target that
+      // dies here as a success.
+      return refuse(`@loa/plugin:${name} could not be loaded (${(error as Error).message.split('\n')[0]}) — reinstall @loa/plugin`);
     }
-    return (await load()).default(options, context);
+    return executor(options, context);
   };
 }

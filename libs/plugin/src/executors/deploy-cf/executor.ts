@@ -2,4 +2,7 @@
 import { nodeChecked } from '../node-checked.ts';
 import type { DeployCfExecutorSchema } from './schema.d.ts';
 
-export default nodeChecked<DeployCfExecutorSchema>('deploy-cf', () => import('./deploy-cf.ts'));
+// A named constant, not `export default nodeChecked(…)`: tsc (5.9) leaves the `.ts` of an import() inside
+// an export-default expression unrewritten, and the built package could not load it.
+const executor = nodeChecked<DeployCfExecutorSchema>('deploy-cf', () => import('./deploy-cf.ts'));
+export default executor;

@@ -2,4 +2,7 @@
 import { nodeChecked } from '../node-checked.ts';
 import type { DevExecutorSchema } from '../../../../dev-engine/src/index.ts';
 
-export default nodeChecked<DevExecutorSchema>('dev', () => import('./dev.ts'));
+// A named constant, not `export default nodeChecked(…)`: tsc (5.9) leaves the `.ts` of an import() inside
+// an export-default expression unrewritten, and the built package could not load it.
+const executor = nodeChecked<DevExecutorSchema>('dev', () => import('./dev.ts'));
+export default executor;

@@ -2,4 +2,7 @@
 import { nodeChecked } from '../node-checked.ts';
 import type { SmokeExecutorSchema } from './schema.d.ts';
 
-export default nodeChecked<SmokeExecutorSchema>('smoke', () => import('./smoke.ts'));
+// A named constant, not `export default nodeChecked(…)`: tsc (5.9) leaves the `.ts` of an import() inside
+// an export-default expression unrewritten, and the built package could not load it.
+const executor = nodeChecked<SmokeExecutorSchema>('smoke', () => import('./smoke.ts'));
+export default executor;
