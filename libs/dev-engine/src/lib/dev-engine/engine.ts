@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { forEachLine, spawnFailure, spawnGroupLeader } from '../exec/exec.ts';
 import { onFatal } from '../process/fatal.ts';
 import { onStopSignals } from '../process/signals.ts';
@@ -5,7 +6,8 @@ import type { Redactor } from '../env/redact.ts';
 import { isPortFree, portOf } from '../probe/health-probe.ts';
 import { liveLockHolder } from '../runtime/data-dir.ts';
 import { ManagedProcess, type ProcessEvent } from '../supervisor/managed-process.ts';
-import { killTrackedGroupsNow, stopGroup, trackGroup, untrackGroup } from '../supervisor/process-group.ts';
+import { GroupLedger } from '../supervisor/group-ledger.ts';
+import { killTrackedGroupsNow, stopGroup, trackGroup, untrackGroup, watchTrackedGroups } from '../supervisor/process-group.ts';
 import { describeFiles, routeChanges, watchRoots, type ReloadRule } from '../watch/rules.ts';
 import { BatchingWatcher, describeWatchError } from '../watch/watcher.ts';
 import { resolveCommand, type NormalizedDevOptions } from './options.ts';
@@ -39,6 +41,11 @@ export class DevEngine {
   private readonly done = new Promise<number>((resolve) => (this.finished = resolve));
   private removeSignalHandlers: (() => void) | undefined;
   private removeFatalCleanup: (() => void) | undefined;
+  private clearLedger: (() => void) | undefined;
+  /** Where each running engine lists its process groups (see GroupLedger). */
+  private get ledgerDir(): string {
+    return join(this.options.root, '.loa', 'engines');
+  }
   /** The process groups of the rule commands running now. */
   private readonly ruleGroups = new Set<number>();
 
@@ -90,6 +97,16 @@ export class DevEngine {
    * unhandled rejection, EPIPE on stdout) into "stop every group, one line, exit 1".
    */
   async run(options: { handleSignals?: boolean } = {}): Promise<number> {
+    // What an engine killed outright (SIGKILL) left running here: stopped before the ports are checked.
+    const ledger = new GroupLedger(this.ledgerDir);
+    for (const { engine, groups } of await ledger.reapLeftovers(Math.max(1000, ...this.processes.map((p) => p.spec.graceMs)))) {
+      this.say(`stopped ${groups.length} process group(s) (${groups.join(', ')}) that an engine killed outright (pid ${engine}) left running`);
+    }
+    watchTrackedGroups((groups) => ledger.record(groups));
+    this.clearLedger = () => {
+      watchTrackedGroups(undefined);
+      ledger.clear();
+    };
     await this.preflight();
     if (options.handleSignals ?? true) {
       // A second Ctrl+C while stopping (a process that ignores SIGTERM, a long graceMs) kills at once.
@@ -113,7 +130,8 @@ export class DevEngine {
       {
         root: this.options.root,
         paths: roots,
-        ignorePaths: [this.options.dataDir],
+        // The engine's own writes: identity's data, and the ledger it rewrites on every restart.
+        ignorePaths: [this.options.dataDir, this.ledgerDir],
         ignoreNames: this.options.watch.ignoreNames,
         debounceMs: this.options.watch.debounceMs,
         burstDebounceMs: this.options.watch.burstDebounceMs,
@@ -243,6 +261,7 @@ export class DevEngine {
       await Promise.all([...this.processes.map((p) => p.close()), this.stopRuleCommands()]);
       this.removeSignalHandlers?.();
       this.removeFatalCleanup?.();
+      this.clearLedger?.();
       this.say('stopped; every process has exited');
       this.finished(code);
       return code;

@@ -14,8 +14,10 @@ describe('dev engine CLI: stopping', () => {
     workspace = tempDir('loa-stop-');
     stdout = '';
   });
+  const leftovers: number[] = [];
   afterEach(() => {
     if (engine?.pid && processAlive(engine.pid)) process.kill(-engine.pid, 'SIGKILL');
+    for (const pid of leftovers.splice(0)) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
     // Whatever happened, leave none of the (detached) children running.
     for (const file of readdirSync(workspace.path).filter((name) => name.endsWith('.pid'))) {
       const pid = Number(readFileSync(join(workspace.path, file), 'utf8'));
@@ -87,5 +89,29 @@ describe('dev engine CLI: stopping', () => {
     await waitFor('the engine to stop on its own', () => !processAlive(enginePid), 10_000, () => readFileSync(join(workspace.path, 'engine.log'), 'utf8'));
     await waitFor('its service to be stopped', () => !processAlive(sleeper), 5_000);
     expect(readFileSync(join(workspace.path, 'engine.log'), 'utf8')).toContain('[loa] stopped; every process has exited');
+  });
+
+  it('an engine killed outright (SIGKILL: nothing of it runs) leaves its service running; the next engine in the workspace stops it, says so, and starts', async () => {
+    const options = { processes: [{ name: 'sleeper', command: 'sh', args: ['-c', 'echo $$ > sleeper.pid; exec sleep 300'] }], rules: [] };
+    const first = startCli(options);
+    await waitFor('ready', () => stdout.includes('ready in'), 20_000);
+    const read = () => Number(readFileSync(join(workspace.path, 'sleeper.pid'), 'utf8'));
+    const leftover = read();
+    process.kill(first.pid!, 'SIGKILL');
+    await exitOf(first);
+    expect(processAlive(leftover)).toBe(true);
+
+    // Even when this test fails: the leftover is ours to kill (afterEach only reads the newest pid file).
+    leftovers.push(leftover);
+    stdout = '';
+    const second = startCli(options);
+    await waitFor('ready', () => stdout.includes('ready in'), 20_000);
+    expect(stdout).toMatch(new RegExp(`\\[loa\\] stopped 1 process group\\(s\\) \\(${leftover}\\) that an engine killed outright \\(pid ${first.pid}\\) left running`));
+    expect(processAlive(leftover)).toBe(false);
+    expect(read()).not.toBe(leftover);
+    second.kill('SIGINT');
+    expect(await exitOf(second)).toBe(130);
+    // A clean stop leaves no ledger behind.
+    expect(readdirSync(join(workspace.path, '.loa/engines'))).toEqual([]);
   });
 });

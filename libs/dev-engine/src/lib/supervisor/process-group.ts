@@ -91,13 +91,21 @@ export function groupAlive(pgid: number): boolean {
  * with parent PID 1, holding their ports.
  */
 const startedGroups = new Set<number>();
+/** Told the groups after every change (the engine's ledger on disk, for a next engine after a SIGKILL). */
+let onGroupsChanged: ((groups: ReadonlySet<number>) => void) | undefined;
+
+export function watchTrackedGroups(listener: ((groups: ReadonlySet<number>) => void) | undefined): void {
+  onGroupsChanged = listener;
+}
 
 export function trackGroup(pid: number | undefined): void {
-  if (pid && pid > 0) startedGroups.add(pid);
+  if (!pid || pid <= 0 || startedGroups.has(pid)) return;
+  startedGroups.add(pid);
+  onGroupsChanged?.(startedGroups);
 }
 
 export function untrackGroup(pid: number): void {
-  startedGroups.delete(pid);
+  if (startedGroups.delete(pid)) onGroupsChanged?.(startedGroups);
 }
 
 /** Last resort, synchronous (usable in an 'exit' handler): SIGKILL every tracked group that is still alive. */

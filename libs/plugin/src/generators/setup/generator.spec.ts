@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { logger, readJson, readNxJson, readProjectConfiguration, type Tree } from '@nx/devkit';
+import { getProjects, logger, readJson, readNxJson, readProjectConfiguration, updateProjectConfiguration, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -481,6 +481,97 @@ describe('nx g @loa/plugin:setup', () => {
       expect(readProjectConfiguration(named, 'loa').targets!.smoke).toEqual({ options: { urls: ['https://other-worker.${CF_SUBDOMAIN}.workers.dev/sandbox-health'] } });
     });
 
+    it.each([
+      ['--dockerDir=ops/docker', { dockerDir: 'ops/docker' }, 'ops/docker'],
+      ['--preset=deploy after apps', { preset: 'deploy' as const }, 'deploy'],
+    ])('moving the docker folder out of the project (%s) writes image whole (its own output, no edit); moving it back leaves it to the plugin again', async (_name, moved, dockerDir) => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      expect(readProjectConfiguration(tree, 'loa').targets!.image).toEqual({ options: { baseImage: 'loa-base:local' } });
+      await setupGenerator(tree, { project: 'loa', ...moved });
+      expect(warnings()).not.toContain('target image');
+      const targets = readProjectConfiguration(tree, 'loa').targets!;
+      expect(targets.image).toMatchObject({ executor: '@loa/plugin:image', options: { dockerfile: `${dockerDir}/Dockerfile.dev` } });
+      expect(targets['dev-build']).toMatchObject({ executor: '@loa/plugin:dev' });
+
+      await setupGenerator(tree, { project: 'loa', preset: 'apps', dockerDir: 'apps/loa/docker' });
+      expect(warnings()).not.toContain('project.json target');
+      const back = readProjectConfiguration(tree, 'loa').targets!;
+      expect(back.image).toEqual({ options: { baseImage: 'loa-base:local' } });
+      expect(Object.keys(back).filter((name) => name.startsWith('dev-'))).toEqual([]);
+    });
+
+    it("takes out an implicit dependency of the last run's that the new options replace, and keeps the user's own", async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      const project = readProjectConfiguration(tree, 'loa');
+      updateProjectConfiguration(tree, 'loa', { ...project, implicitDependencies: [...project.implicitDependencies!, 'mine'] });
+      await setupGenerator(tree, { project: 'loa', preset: 'deploy' });
+      const identity = [...getProjects(tree)].find(([, configuration]) => configuration.root === 'deploy/loa-identity')![0];
+      expect(readProjectConfiguration(tree, 'loa').implicitDependencies).toEqual(['grimoires', 'claude', 'mine', identity]);
+    });
+
+    it.each([
+      ['not JSON', () => '{ "options": { ', /^apps\/loa\/\.loa-setup\.json is damaged: it is not valid JSON \(.*\); taken as not recorded/],
+      ['"options": null', () => '{ "options": null }', /^apps\/loa\/\.loa-setup\.json is damaged: "options" is null, not an object of options; taken as not recorded/],
+      ['no "options"', () => '[]', /^apps\/loa\/\.loa-setup\.json is damaged: "options" is missing, not an object of options/],
+    ])('a state file that is %s: one warning naming it and what is wrong, and this run records its options', async (_name, content, message) => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      tree.write('apps/loa/.loa-setup.json', content());
+      await setupGenerator(tree, { project: 'loa' });
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warnings()).toMatch(message);
+      expect(readJson(tree, 'apps/loa/.loa-setup.json').options).toMatchObject({ preset: 'apps', gatewayPort: 18789 });
+    });
+
+    it('a recorded value of the wrong type is taken as not recorded, the good ones kept, with one warning that names it', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa', healthPort: 3313 });
+      const state = readJson(tree, 'apps/loa/.loa-setup.json');
+      tree.write('apps/loa/.loa-setup.json', JSON.stringify({ ...state, options: { ...state.options, gatewayPort: 'abc', ci: ['github'] } }));
+      info.mockClear();
+      await setupGenerator(tree, { project: 'loa' });
+      expect(warnings()).toBe(
+        'apps/loa/.loa-setup.json is damaged: "gatewayPort": "abc" is not a number; "ci": ["github"] is not a string; taken as not recorded (given, else the default), and this run records its own options there',
+      );
+      // The good value still counts: the compose file is the generator's own for it, no edit.
+      expect(info.mock.calls.map((call: unknown[]) => String(call[0])).join('\n')).toContain('--healthPort=3313');
+      expect(parse(tree.read('docker-compose.dev.yml', 'utf-8')!).services['loa-dev'].ports).toEqual(['127.0.0.1:18789:18789', '127.0.0.1:3313:3313']);
+      expect(readJson(tree, 'apps/loa/.loa-setup.json').options).toMatchObject({ gatewayPort: 18789, healthPort: 3313, ci: 'github' });
+      const before = snapshot(tree);
+      warn.mockClear();
+      await setupGenerator(tree, { project: 'loa' });
+      expect(changedSince(tree, before)).toEqual([]);
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('a folder where the state file goes: a clear error before anything is written (not EISDIR when flushed)', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      tree.delete('apps/loa/.loa-setup.json');
+      tree.write('apps/loa/.loa-setup.json/keep', '');
+      const before = snapshot(tree);
+      await expect(setupGenerator(tree, { project: 'loa', gatewayPort: 28789 })).rejects.toThrow(
+        /^apps\/loa\/\.loa-setup\.json is a folder, but the generator records the options of its runs in a file there: move the folder away \(or rename it\) and run again$/,
+      );
+      expect(changedSince(tree, before)).toEqual([]);
+    });
+
+    it('--ci=none after a github run: one warning that the workflow still deploys and can be deleted; the file stays', async () => {
+      const tree = emptyWorkspace();
+      await setupGenerator(tree, { project: 'loa' });
+      const workflow = tree.read('.github/workflows/cloudflare-deploy.yml', 'utf-8');
+      await setupGenerator(tree, { project: 'loa', ci: 'none' });
+      expect(warnings()).toBe(
+        '--ci=none writes no workflow, but .github/workflows/cloudflare-deploy.yml (from the last run, --ci=github) is still there and deploys on every push to main: delete it if you no longer want that',
+      );
+      expect(tree.read('.github/workflows/cloudflare-deploy.yml', 'utf-8')).toBe(workflow);
+      warn.mockClear();
+      await setupGenerator(tree, { project: 'loa' });
+      expect(warn).not.toHaveBeenCalled();
+    });
+
     it('without a state file, lists what differs as differing from the output for these options, with --force', async () => {
       const tree = emptyWorkspace();
       await setupGenerator(tree, { project: 'loa' });
@@ -671,6 +762,21 @@ describe('nx g @loa/plugin:setup', () => {
       }
     });
 
+    it.each([
+      ['.git', 'gitlink', { dockerDir: 'gitlink/x' }, /^--dockerDir: gitlink\/x resolves \(through a symlink\) to \.git\/x, inside \.git, git's own data .*: use a folder outside \.git, node_modules and \.nx, or replace the symlink with a folder$/],
+      ['.GIT', 'gitlink', { dockerDir: 'gitlink/x' }, /resolves \(through a symlink\) to \.GIT\/x, inside \.git/],
+      ['node_modules', 'nmlink', { identityRoot: 'nmlink/foo' }, /^--identityRoot: nmlink\/foo resolves \(through a symlink\) to node_modules\/foo, inside node_modules/],
+      ['packages/a/node_modules', 'libs', { identityRoot: 'libs/foo' }, /resolves \(through a symlink\) to packages\/a\/node_modules\/foo, inside node_modules/],
+    ])('refuses, before writing, a path a symlink takes into %s (via %s)', async (folder, link, options, message) => {
+      mkdirSync(join(dir, folder), { recursive: true });
+      symlinkSync(folder, join(dir, link));
+      const before = readdirSync(join(dir, folder));
+      const tree = new FsTree(dir, false);
+      await expect(setupGenerator(tree, { project: 'loa', ...options })).rejects.toThrow(message);
+      expect(tree.listChanges()).toEqual([]);
+      expect(readdirSync(join(dir, folder))).toEqual(before);
+    });
+
     it('refuses, before writing, a symlinked file that points outside the workspace, and says to replace it with a copy', async () => {
       const outside = mkdtempSync(join(tmpdir(), 'loa-setup-outside-'));
       try {
@@ -806,6 +912,14 @@ describe('nx g @loa/plugin:setup', () => {
       ['a bad memory limit', { memoryLimit: '4GB' }, /--memoryLimit="4GB" is not a memory size/, () => undefined],
       ['a memory limit too small for Node and the gateway', { memoryLimit: '1M' }, /^--memoryLimit=1M is too little for the dev container: .*; use 512M or more \(e\.g\. --memoryLimit=4G\)$/, () => undefined],
       ['511M', { memoryLimit: '511M' }, /--memoryLimit=511M is too little/, () => undefined],
+      ...['99999999999999999999G', '1025G', '1048577M', `9${'0'.repeat(400)}M`].map(
+        (memoryLimit): [string, Record<string, unknown>, RegExp, (tree: Tree) => void] => [
+          `a memory limit over 1024G: ${memoryLimit.slice(0, 24)}`,
+          { memoryLimit },
+          /^--memoryLimit=\d+[MG] is more than a dev container can have: use at most 1024G \(e\.g\. --memoryLimit=4G\)$/,
+          () => undefined,
+        ],
+      ),
       ['an unknown ci', { ci: 'gitlab' }, /--ci="gitlab" is not a choice/, () => undefined],
       ['a bad Worker name', { workerName: 'My_Worker' }, /--workerName="My_Worker" is not a Worker name/, () => undefined],
       ['a folder where the Makefile goes', {}, /Makefile is a folder, but the generator writes a file there/, (tree) => tree.write('Makefile/.keep', '')],
@@ -819,7 +933,7 @@ describe('nx g @loa/plugin:setup', () => {
       ['a path part starting with -', { dockerDir: 'x/-rf' }, /--dockerDir="x\/-rf": use a folder name/, () => undefined],
       ['a project name with $ (expanded by make)', { project: 'loa$(HOME)' }, /--project="loa\$\(HOME\)": use a name without/, () => undefined],
       ['a project name with ; (a second shell command)', { project: 'loa;rm' }, /--project="loa;rm": use a name without/, () => undefined],
-      ...['a"b', 'a}b', 'x\\', '$x', 'ghcr.io/You/loa:main', 'loa:', 'loa@sha256:abc', 'a b'].map(
+      ...['a"b', 'a}b', 'x\\', '$x', 'ghcr.io/You/loa:main', 'loa:', 'loa@sha256:abc', 'a b', 'Foo/bar', 'Foo/bar:1', 'LOA', 'My-Registry/loa'].map(
         (baseImage): [string, Record<string, unknown>, RegExp, (tree: Tree) => void] => [
           `a base image that is no Docker image reference: ${baseImage}`,
           { baseImage },
@@ -827,6 +941,8 @@ describe('nx g @loa/plugin:setup', () => {
           () => undefined,
         ],
       ),
+      ["a path inside .GIT (git's folder on a case-insensitive file system)", { dockerDir: '.GIT/x' }, /^--dockerDir="\.GIT\/x" is inside \.git, git's own data/, () => undefined],
+      ['a base image name over 255 characters (Docker refuses it)', { baseImage: `ghcr.io/${'a'.repeat(248)}:main` }, /^--baseImage="ghcr\.io\/a+…" has a name of 256 characters: Docker takes at most 255 \(registry and path, without the tag\): use a shorter one$/, () => undefined],
       ['a path inside .git', { identityRoot: './.git/hooks' }, /^--identityRoot="\.\/\.git\/hooks" is inside \.git, git's own data .*: use a folder outside \.git, node_modules and \.nx \(e\.g\. --identityRoot=/, () => undefined],
       ['a path inside node_modules, at any depth', { dockerDir: 'packages/node_modules/docker' }, /^--dockerDir="packages\/node_modules\/docker" is inside node_modules, the package manager's \(an install removes what is there\): use a folder outside/, () => undefined],
       ['a path inside .nx', { cloudflareDir: '.nx/cloudflare' }, /^--cloudflareDir="\.nx\/cloudflare" is inside \.nx, Nx's cache and workspace data \(nx reset removes it\)/, () => undefined],
@@ -848,6 +964,10 @@ describe('nx g @loa/plugin:setup', () => {
     'localhost:5000/a/b:1.2',
     `ghcr.io/you/loa@sha256:${'0123456789abcdef'.repeat(4)}`,
     `docker.io/library/node:22-slim@sha256:${'a'.repeat(64)}`,
+    // Uppercase in a registry host: one with a dot, a port, or localhost.
+    'Registry.Example.com/a/b:1',
+    'MyHost:5000/loa',
+    `ghcr.io/${'a'.repeat(247)}:${'t'.repeat(100)}`,
   ])('takes the image reference %s, into Dockerfile.dev and the compose file as it is', async (baseImage) => {
     const tree = emptyWorkspace();
     await setupGenerator(tree, { project: 'loa', baseImage });
@@ -855,10 +975,12 @@ describe('nx g @loa/plugin:setup', () => {
     expect(parse(tree.read('docker-compose.dev.yml', 'utf-8')!).services['loa-dev'].build.args.BASE_IMAGE).toBe(`\${LOA_BASE_IMAGE:-${baseImage}}`);
   });
 
-  it.each(['512M', '1G'])('takes --memoryLimit=%s (512M is the least)', async (memoryLimit) => {
+  it.each(['512M', '1G', '1024G', '1048576M'])('takes --memoryLimit=%s (512M is the least, 1024G the most)', async (memoryLimit) => {
     const tree = emptyWorkspace();
     await setupGenerator(tree, { project: 'loa', memoryLimit });
     expect(tree.read('docker-compose.dev.yml', 'utf-8')).toContain(`memory: ${memoryLimit}\n`);
+    const megabytes = Number.parseInt(memoryLimit, 10) * (memoryLimit.endsWith('G') ? 1024 : 1);
+    expect(tree.read('docker-compose.dev.yml', 'utf-8')).toContain(`NODE_OPTIONS: "--max-old-space-size=${megabytes}"`);
   });
 
   it('takes a folder named .nx below the root (only the root one is Nx\'s)', async () => {

@@ -82,11 +82,39 @@ const OWNED = {
   '.nx': "Nx's cache and workspace data (nx reset removes it)",
 } as const;
 
-/** The tool folder `path` is in: any part named .git or node_modules, or .nx at the workspace root. */
+/**
+ * The tool folder `path` is in: any part named .git or node_modules, or .nx at the workspace root. .git in
+ * any case: on a case-insensitive file system (macOS, Windows) .GIT is git's folder.
+ */
 function ownedFolder(path: string): keyof typeof OWNED | undefined {
   const segments = path.split('/');
   if (segments[0] === '.nx') return '.nx';
-  return segments.find((segment): segment is '.git' | 'node_modules' => segment === '.git' || segment === 'node_modules');
+  if (segments.some((segment) => segment.toLowerCase() === '.git')) return '.git';
+  return segments.includes('node_modules') ? 'node_modules' : undefined;
+}
+
+/**
+ * The tool folder `path` really is in on disk (with the workspace-relative path it resolves to): the
+ * deepest part of it that exists, resolved, so that a symlink (gitlink → .git) cannot lead around
+ * ownedFolder. Undefined for a tree with no folder on disk (a test's), and for a path that resolves
+ * outside the workspace or to nothing (checkDestinations names those).
+ */
+function ownedOnDisk(root: string, path: string): { owner: keyof typeof OWNED; real: string } | undefined {
+  if (!existsSync(root)) return undefined;
+  const realRoot = realpathSync(root);
+  let existing = join(root, path);
+  while (!lexists(existing)) existing = dirname(existing);
+  let real: string;
+  try {
+    real = realpathSync(existing);
+  } catch {
+    return undefined;
+  }
+  if (real === realRoot || !within(realRoot, real)) return undefined;
+  // With the part that does not exist yet, as it would be created.
+  const relativePath = relative(realRoot, join(real, relative(existing, join(root, path)))).split(sep).join('/');
+  const owner = ownedFolder(relative(realRoot, real).split(sep).join('/'));
+  return owner === undefined ? undefined : { owner, real: relativePath };
 }
 
 function cleanPath(name: string, value: string): string {
@@ -189,9 +217,13 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
   const existing = getProjects(tree).get(project);
   // A rerun without a flag keeps what the last run chose (schema.json has no defaults for these, so Nx
   // leaves an option out when it is not typed): given > recorded > the default.
-  const recorded = existing === undefined ? {} : (readState(tree, existing.root)?.options ?? {});
+  const stateFile = existing === undefined ? undefined : readState(tree, existing.root);
+  const recorded = stateFile?.options ?? {};
   const reused: string[] = [];
   const state = existing === undefined ? '' : statePath(existing.root);
+  if (stateFile !== undefined && stateFile.problems.length > 0) {
+    logger.warn(`${state} is damaged: ${stateFile.problems.join('; ')}; taken as not recorded (given, else the default), and this run records its own options there`);
+  }
   const recordedPreset = recorded.preset === 'apps' || recorded.preset === 'deploy' ? recorded.preset : undefined;
   if (schema.preset === undefined && recordedPreset !== undefined && recordedPreset !== detectedPreset(tree, false)) reused.push(`--preset=${recordedPreset}`);
   const preset = schema.preset ?? recordedPreset ?? detectedPreset(tree, true);
@@ -249,6 +281,13 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
     throw new SetupOptionsError(`--gatewayPort and --healthPort are both ${options.healthPort}: the gateway and identity each need their own port`);
   }
   for (const name of ['projectRoot', 'identityRoot', 'grimoiresRoot', 'claudeRoot', 'dockerDir', 'cloudflareDir'] as const) {
+    const linked = ownedOnDisk(tree.root, options[name]);
+    if (linked !== undefined) {
+      const flag = name === 'projectRoot' ? 'project' : name;
+      throw new SetupOptionsError(
+        `--${flag}: ${options[name]} resolves (through a symlink) to ${linked.real}, inside ${linked.owner}, ${OWNED[linked.owner]}: use a folder outside .git, node_modules and .nx, or replace the symlink with a folder`,
+      );
+    }
     if (tree.exists(options[name]) && tree.isFile(options[name])) {
       throw new SetupOptionsError(`${options[name]} is a file, but ${name} must be a folder: move the file away or pass --${name}=<another folder>`);
     }
@@ -278,11 +317,22 @@ export function normalizeOptions(tree: Tree, schema: SetupGeneratorSchema): Norm
  */
 const MIN_MEMORY_MB = 512;
 
+/**
+ * The most --memoryLimit: no dev machine has more, and Node's --max-old-space-size (written from it) must
+ * stay a whole number (99999999999999999999G would be written as 1.024e+23).
+ */
+const MAX_MEMORY_MB = 1024 * 1024;
+
 const megabytesOf = (memory: string) => Number.parseInt(memory, 10) * (memory.endsWith('G') ? 1024 : 1);
 
 function memorySize(value: string): string {
   if (!/^[1-9]\d*[MG]$/.test(value)) {
     throw new SetupOptionsError(`--memoryLimit="${value}" is not a memory size: use a whole number of megabytes or gigabytes, e.g. 4G or 512M`);
+  }
+  // Compared as a safe integer: past 2^53 a number of digits no longer reads back as itself.
+  const megabytes = megabytesOf(value);
+  if (!Number.isSafeInteger(megabytes) || megabytes > MAX_MEMORY_MB) {
+    throw new SetupOptionsError(`--memoryLimit=${value} is more than a dev container can have: use at most 1024G (e.g. --memoryLimit=4G)`);
   }
   if (megabytesOf(value) < MIN_MEMORY_MB) {
     throw new SetupOptionsError(
@@ -311,9 +361,21 @@ const IMAGE_REFERENCE = new RegExp(
     '(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
 );
 
+/** Docker's limit on a repository name (registry host included, tag and digest not): distribution/reference's NameTotalLengthMax. */
+const IMAGE_NAME_MAX = 255;
+
 function imageReference(value: string): string {
   const image = value.trim();
-  if (!IMAGE_REFERENCE.test(image)) {
+  // The name without @digest and :tag (a `:` after the last `/`; one before it is the registry's port).
+  const name = image.replace(/@.*$/, '').replace(/:[^/]*$/, '');
+  const [first, ...rest] = name.split('/');
+  // Docker takes the first component for a registry host only with a dot or a port in it, or as
+  // localhost; otherwise it is part of the name, where uppercase is refused (Foo/bar).
+  const host = rest.length > 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (name.length > IMAGE_NAME_MAX) {
+    throw new SetupOptionsError(`--baseImage="${image.slice(0, 40)}…" has a name of ${name.length} characters: Docker takes at most ${IMAGE_NAME_MAX} (registry and path, without the tag): use a shorter one`);
+  }
+  if (!IMAGE_REFERENCE.test(image) || (!host && /[A-Z]/.test(name))) {
     throw new SetupOptionsError(
       `--baseImage="${image}" is not a Docker image reference: use [registry[:port]/]name[:tag][@sha256:<digest>], the name in lowercase (e.g. --baseImage=ghcr.io/you/loa:main or --baseImage=loa-base:local)`,
     );
@@ -378,8 +440,10 @@ interface Stack {
 function otherStacks(tree: Tree, options: NormalizedSetupOptions): Stack[] {
   const stacks: Stack[] = [];
   for (const [project, configuration] of getProjects(tree)) {
-    const recorded = project === options.project ? undefined : readState(tree, configuration.root)?.options;
-    if (!recorded || typeof recorded !== 'object') continue;
+    // Another project's damaged state file is that project's run to report (a folder there names no stack).
+    const path = statePath(configuration.root);
+    const recorded = project === options.project || !tree.exists(path) || !tree.isFile(path) ? undefined : readState(tree, configuration.root)?.options;
+    if (!recorded || Object.keys(recorded).length === 0) continue;
     const other: NormalizedSetupOptions = { ...options, project, projectRoot: configuration.root };
     for (const name of RECORDED) if (typeof recorded[name] === typeof options[name]) Object.assign(other, { [name]: recorded[name] });
     stacks.push({ project, state: statePath(configuration.root), files: rootFiles(tree, other) });
@@ -735,6 +799,18 @@ function unregisterStale(plugins: PluginConfiguration[], files: string[], stale:
   }
 }
 
+/**
+ * Of `files`, those nx.json's registrations (as they are now) infer our target names from. Called before
+ * registerPlugin for the last run's files: what was inferred for its options, so that what it wrote in
+ * project.json (options-only where a file was inferred, whole where none was) is recognised as its own.
+ */
+function registeredFor(tree: Tree, files: string[]): Set<string> {
+  const nxJson = readNxJson(tree);
+  if (!nxJson || nxJson.useInferencePlugins === false || process.env.NX_ADD_PLUGINS === 'false') return new Set();
+  const plugins = nxJson.plugins ?? [];
+  return new Set(files.filter((file) => plugins.some((candidate) => isOurs(candidate) && ourTargetNames(candidate) && takes(candidate, file))));
+}
+
 function inferenceFor(tree: Tree, options: NormalizedSetupOptions, inferred: Set<string>): Inference {
   const wrangler = `${options.cloudflareDir}/wrangler.jsonc`;
   return {
@@ -755,18 +831,39 @@ function foreignExecutor(existing: TargetConfiguration, ours: TargetConfiguratio
   return ours.executor !== undefined ? theirs !== ours.executor : !theirs.startsWith(`${PLUGIN}:`);
 }
 
-function updateProject(tree: Tree, options: NormalizedSetupOptions, previous: NormalizedSetupOptions | undefined, inferred: Set<string>, outcome: Outcome): void {
+/** The content projects (identity, grimoires, .claude) outside the project that `options` name, as implicit dependencies; created when `create`. */
+function contentDependencies(tree: Tree, options: NormalizedSetupOptions, create: boolean): string[] {
   const inProject = (path: string) => path === options.projectRoot || path.startsWith(`${options.projectRoot}/`);
   // Once each: --identityRoot and --claudeRoot may name the same folder as --grimoiresRoot.
-  const dependencies = [...new Set([options.identityRoot, options.grimoiresRoot, options.claudeRoot])]
+  return [...new Set([options.identityRoot, options.grimoiresRoot, options.claudeRoot])]
     .filter((root) => !inProject(root))
-    .map((root) => ensureContentProject(tree, root));
+    .flatMap((root) => (create ? [ensureContentProject(tree, root)] : [...getProjects(tree).entries()].filter(([, project]) => project.root === root).map(([name]) => name)));
+}
+
+function updateProject(
+  tree: Tree,
+  options: NormalizedSetupOptions,
+  previous: { options: NormalizedSetupOptions; inferred: Set<string> } | undefined,
+  inferred: Set<string>,
+  outcome: Outcome,
+): void {
+  // The last run's before ensureContentProject: a project created now for a new root is no old dependency.
+  const previousDependencies = previous === undefined ? [] : contentDependencies(tree, previous.options, false);
+  const dependencies = contentDependencies(tree, options, true);
   // After writeTemplates: the starter identity, when written, has the script.
   const regenerateSoul = tree.exists(`${options.identityRoot}/src/regenerate-soul.ts`);
   const inference = inferenceFor(tree, options, inferred);
   const targets = projectTargets({ ...options, regenerateSoul }, inference);
   // What the last run wrote for its options: a target still holding that is ours to update, not an edit.
-  const before = previous === undefined ? {} : projectTargets({ ...previous, regenerateSoul }, inference);
+  // With the inference that held for them: a docker folder moved out of the project turns the inferred
+  // image's options-only entry into a whole target, and this run's inference would not know the old entry.
+  const before =
+    previous === undefined
+      ? {}
+      : projectTargets(
+          { ...previous.options, regenerateSoul },
+          inferenceFor(tree, { ...previous.options, wranglerName: workerNameFrom(tree, previous.options.cloudflareDir) }, previous.inferred),
+        );
   if (!options.projectExists) {
     addProjectConfiguration(tree, options.project, {
       root: options.projectRoot,
@@ -780,18 +877,34 @@ function updateProject(tree: Tree, options: NormalizedSetupOptions, previous: No
   }
   const current = getProjects(tree).get(options.project)! as ProjectConfiguration;
   const next: ProjectConfiguration = structuredClone(current);
-  next.implicitDependencies = [...(current.implicitDependencies ?? [])];
+  // The last run's dependencies these options no longer name (the recorded options say they were the
+  // generator's): out, or `nx affected` would keep deploying on a change to a folder no longer used.
+  const dropped = previousDependencies.filter((dependency) => !dependencies.includes(dependency));
+  next.implicitDependencies = (current.implicitDependencies ?? []).filter((dependency) => !dropped.includes(dependency));
   for (const dependency of dependencies) if (!next.implicitDependencies.includes(dependency)) next.implicitDependencies.push(dependency);
   next.targets ??= {};
   for (const [name, target] of Object.entries(targets)) {
     const existing = next.targets[name];
+    const ours = before[name] !== undefined && containsConfig(existing, before[name]);
     if (!existing) next.targets[name] = target;
-    else if (containsConfig(existing, target)) continue;
-    else if (before[name] !== undefined && containsConfig(existing, before[name])) {
+    else if (ours && before[name].executor !== undefined && target.executor === undefined) {
+      // Our whole target, now inferred (the docker folder moved into the project): only the options entry
+      // stays, or the old one's executor and paths would override what the plugin infers.
+      next.targets[name] = target;
+      outcome.updated.push(`${options.projectRoot}/project.json target ${name}`);
+    } else if (containsConfig(existing, target)) continue;
+    else if (ours) {
       next.targets[name] = overlayConfig(existing, target);
       outcome.updated.push(`${options.projectRoot}/project.json target ${name}`);
     } else if (options.force) next.targets[name] = foreignExecutor(existing, target) ? target : overlayConfig(existing, target);
     else outcome.kept.push(`${options.projectRoot}/project.json target ${name}`);
+  }
+  // Whole targets the last run wrote that the plugin now infers (dev-build, … once Dockerfile.dev is in the
+  // project again): out while still ours, else they would override the inferred ones with the old paths.
+  for (const [name, target] of Object.entries(before)) {
+    if (targets[name] !== undefined || target.executor === undefined || next.targets[name] === undefined || !containsConfig(next.targets[name], target)) continue;
+    delete next.targets[name];
+    outcome.updated.push(`${options.projectRoot}/project.json target ${name} (inferred now)`);
   }
   // Compared as JSON values: getProjects' objects carry symbol keys that structuredClone drops, so
   // isDeepStrictEqual would call every project changed, and updateProjectConfiguration reformats the file.
@@ -813,21 +926,67 @@ const statePath = (projectRoot: string) => (projectRoot === '.' ? STATE_FILE : `
 
 const recordedOf = (options: NormalizedSetupOptions) => Object.fromEntries(RECORDED.map((name) => [name, options[name]]));
 
-function readState(tree: Tree, projectRoot: string): { options?: Record<string, unknown> } | undefined {
+/** What a recorded option must be to be taken (its value is checked as a given one's, in normalizeOptions). */
+const RECORDED_TYPES: Record<(typeof RECORDED)[number], 'string' | 'number'> = {
+  preset: 'string',
+  identityRoot: 'string',
+  grimoiresRoot: 'string',
+  claudeRoot: 'string',
+  dockerDir: 'string',
+  cloudflareDir: 'string',
+  baseImage: 'string',
+  workerName: 'string',
+  gatewayPort: 'number',
+  healthPort: 'number',
+  memoryLimit: 'string',
+  ci: 'string',
+};
+
+interface State {
+  /** The file as parsed (undefined when it is not JSON): compared with what recordOptions would write. */
+  raw: unknown;
+  /** The recorded options of the right type; a damaged one is left out, as if not recorded. */
+  options: Record<string, unknown>;
+  /** What is wrong with the file, for one warning (normalizeOptions). */
+  problems: string[];
+}
+
+/**
+ * The state file, damaged or not: a hand-edited or merge-mangled one keeps what is still good (so the
+ * generator's own output stays recognised), and says what it dropped. A folder in its place would fail
+ * only when the tree is flushed (EISDIR), with the rest written: an error now.
+ */
+function readState(tree: Tree, projectRoot: string): State | undefined {
   const path = statePath(projectRoot);
-  if (!tree.exists(path) || !tree.isFile(path)) return undefined;
-  try {
-    return parseJson(tree.read(path, 'utf-8') ?? '');
-  } catch {
-    // A state file that cannot be read is rewritten below; until then no file counts as our output.
-    return undefined;
+  if (!tree.exists(path)) return undefined;
+  if (!tree.isFile(path)) {
+    throw new SetupOptionsError(`${path} is a folder, but the generator records the options of its runs in a file there: move the folder away (or rename it) and run again`);
   }
+  let raw: unknown;
+  try {
+    raw = parseJson(tree.read(path, 'utf-8') ?? '');
+  } catch (error) {
+    return { raw: undefined, options: {}, problems: [`it is not valid JSON (${String((error as Error).message).split('\n')[0]})`] };
+  }
+  const recorded = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as { options?: unknown }).options : undefined;
+  if (!recorded || typeof recorded !== 'object' || Array.isArray(recorded)) {
+    return { raw, options: {}, problems: [`"options" is ${JSON.stringify(recorded) ?? 'missing'}, not an object of options`] };
+  }
+  const options: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const name of RECORDED) {
+    const value = (recorded as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    if (typeof value === RECORDED_TYPES[name]) options[name] = value;
+    else problems.push(`"${name}": ${JSON.stringify(value)} is not a ${RECORDED_TYPES[name]}`);
+  }
+  return { raw, options, problems };
 }
 
 /** The options of the last run (this run's where the state file says nothing), or undefined when they are this run's or unknown. */
 function previousOptions(tree: Tree, options: NormalizedSetupOptions): NormalizedSetupOptions | undefined {
   const recorded = readState(tree, options.projectRoot)?.options;
-  if (!recorded || typeof recorded !== 'object') return undefined;
+  if (!recorded || Object.keys(recorded).length === 0) return undefined;
   // Only compared with, never written to: a recorded path is rendered in memory, nothing goes there.
   const previous: NormalizedSetupOptions = { ...options };
   for (const name of RECORDED) if (typeof recorded[name] === typeof options[name]) Object.assign(previous, { [name]: recorded[name] });
@@ -839,7 +998,7 @@ function recordOptions(tree: Tree, options: NormalizedSetupOptions): void {
     $comment: 'nx g @loa/plugin:setup: the options of its last run, so that a rerun with other options updates its own output and keeps your edits. Keep it committed.',
     options: recordedOf(options),
   };
-  const current = readState(tree, options.projectRoot);
+  const current = readState(tree, options.projectRoot)?.raw;
   // Compared as JSON values: the workspace's formatter may have laid the file out its own way.
   if (current === undefined || !containsConfig(current, state)) writeJson(tree, statePath(options.projectRoot), state);
 }
@@ -922,13 +1081,20 @@ export async function setupGenerator(tree: Tree, schema: SetupGeneratorSchema): 
   const outcome: Outcome = { kept: [], differing: [], updated: [], notices: [], foreign: [] };
   const previous = previousOptions(tree, options);
   writeTemplates(tree, options, previous, outcome);
+  // The workflow the last run wrote still deploys on every push: said, not deleted (it may be the user's by now).
+  const workflow = '.github/workflows/cloudflare-deploy.yml';
+  if (options.ci === 'none' && previous?.ci === 'github' && tree.exists(workflow)) {
+    outcome.notices.push(`--ci=none writes no workflow, but ${workflow} (from the last run, --ci=github) is still there and deploys on every push to main: delete it if you no longer want that`);
+  }
   updateGitignore(tree);
   updateDockerignore(tree, options);
   // What the last run may have registered for this project: out of the include when this run moved it.
   const stale = previous === undefined ? [] : [`${previous.cloudflareDir}/wrangler.jsonc`, `${previous.dockerDir}/Dockerfile.dev`];
+  // Read before registerPlugin changes nx.json: what was inferred for the last run's options.
+  const last = previous === undefined ? undefined : { options: previous, inferred: registeredFor(tree, inferableFiles(tree, previous)) };
   // Registered first: updateProject writes whole the targets the registration will not infer.
   const inferred = registerPlugin(tree, inferableFiles(tree, options), stale, options, outcome);
-  updateProject(tree, options, previous, inferred, outcome);
+  updateProject(tree, options, last, inferred, outcome);
   recordOptions(tree, options);
   // `nx g` runs the install this returns (only when package.json changed), after writing the files.
   const install = options.skipPackageJson || !tree.exists('package.json') ? undefined : addDependenciesToPackageJson(tree, {}, { wrangler: WRANGLER_VERSION }, undefined, true);
