@@ -29,16 +29,29 @@ export function writeFile(root: string, relativePath: string, content: string): 
   writeFileSync(path, content);
 }
 
-/** A port the OS just handed out and released. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+/** Ports freePort has handed out in this process: the OS may hand a released port out again at once. */
+const handedOut = new Set<number>();
+
+/**
+ * A port the OS just handed out and released, never one this process was given before: two calls in a
+ * row (identity's port, then the gateway's) once got the same port, and one service answered for both.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('freePort: the OS kept handing out ports this test process already uses');
 }
 
 /** Polls `check` until it yields a value; on time-out the error names what was awaited and, if given, the end of `context()` (a log). */

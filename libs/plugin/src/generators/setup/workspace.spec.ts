@@ -28,18 +28,27 @@ function run(dir: string, command: string, args: string[]): string {
   return output;
 }
 
+/**
+ * A workspace in a temp folder with this plugin as a local plugin: libs/plugin and the engine library
+ * it builds on (its relative imports reach ../dev-engine), resolved through tsconfig paths, and this
+ * repository's node_modules borrowed.
+ */
+function workspaceWithLocalPlugin(name: string, nxJson: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `loa-${name}-`));
+  cpSync(PLUGIN, join(dir, 'libs/plugin'), { recursive: true });
+  cpSync(join(PLUGIN, '../dev-engine'), join(dir, 'libs/dev-engine'), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  write(dir, 'package.json', `{ "name": "${name}", "private": true }\n`);
+  write(dir, 'nx.json', nxJson);
+  write(dir, 'tsconfig.base.json', JSON.stringify({ compilerOptions: { paths: { '@loa/plugin': ['libs/plugin/src/index.ts'], '@loa/plugin/plugin': ['libs/plugin/src/plugin.ts'] } } }));
+  write(dir, '.gitignore', 'node_modules\n.nx\n');
+  return dir;
+}
+
 describe('nx g @loa/plugin:setup in a repository in the seed layout (real nx)', () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'loa-seed-'));
-    // The plugin and the engine library it builds on (its relative imports reach ../dev-engine).
-    cpSync(PLUGIN, join(dir, 'libs/plugin'), { recursive: true });
-    cpSync(join(PLUGIN, '../dev-engine'), join(dir, 'libs/dev-engine'), { recursive: true });
-    symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-    write(dir, 'package.json', '{ "name": "seed", "private": true }\n');
-    write(dir, 'nx.json', '{}\n');
-    write(dir, 'tsconfig.base.json', JSON.stringify({ compilerOptions: { paths: { '@loa/plugin': ['libs/plugin/src/index.ts'], '@loa/plugin/plugin': ['libs/plugin/src/plugin.ts'] } } }));
-    write(dir, '.gitignore', 'node_modules\n.nx\n');
+    dir = workspaceWithLocalPlugin('seed', '{}\n');
     write(dir, 'README.md', '# seed\n');
     write(dir, 'deploy/cloudflare/wrangler.jsonc', '// the Worker\n{ "name": "seed-worker", "main": "src/index.ts", "compatibility_date": "2025-09-01" }\n');
     write(dir, 'deploy/cloudflare/src/index.ts', 'export default {};\n');
@@ -107,15 +116,8 @@ describe('nx g @loa/plugin:setup in a fresh workspace, in a terminal and rerun (
   const NX = join(REPO, 'node_modules/.bin/nx');
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'loa-fresh-'));
-    cpSync(PLUGIN, join(dir, 'libs/plugin'), { recursive: true });
-    cpSync(join(PLUGIN, '../dev-engine'), join(dir, 'libs/dev-engine'), { recursive: true });
-    symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-    write(dir, 'package.json', '{ "name": "fresh", "private": true }\n');
     // Answered, so that Nx's own analytics question does not wait in the terminal.
-    write(dir, 'nx.json', '{ "analytics": false }\n');
-    write(dir, 'tsconfig.base.json', JSON.stringify({ compilerOptions: { paths: { '@loa/plugin': ['libs/plugin/src/index.ts'], '@loa/plugin/plugin': ['libs/plugin/src/plugin.ts'] } } }));
-    write(dir, '.gitignore', 'node_modules\n.nx\n');
+    dir = workspaceWithLocalPlugin('fresh', '{ "analytics": false }\n');
     const git = (...args: string[]) => run(dir, 'git', ['-c', 'user.email=setup@test', '-c', 'user.name=setup', ...args]);
     git('init', '-q', '-b', 'main');
     git('add', '-A');
