@@ -88,6 +88,15 @@ describe('nx run loa:dev refusing to start exits non-zero', () => {
     }
   });
 
+  it.each([
+    ['--runtime=banana', [], '[loa] ERROR: runtime is "banana" — allowed: auto, native, docker'],
+    ['--envFile=', ['--runtime=native'], '[loa] ERROR: envFile is "" — it cannot be empty'],
+  ])('%s: refused by the executor, exit 130 (Nx\'s own schema check, which it reports as success for a continuous target, lets it through)', async (flag, others, line) => {
+    const { status, output } = await binNx('run', 'loa:dev', ...others, flag);
+    expect({ status, line: output.includes(line) }).toEqual({ status: 130, line: true });
+    expect(output).not.toMatch(/Successfully ran|does not match the schema/);
+  });
+
   it('an option out of range (Nx does not check minimum on integers)', async () => {
     const { status, output } = await npxNx('run', 'loa:dev', '--runtime=native', '--debounceMs=-5');
     expect({ status, line: output.includes('[loa] ERROR: debounceMs is -5 — it must be >= 0') }).toEqual({ status: 130, line: true });

@@ -4,6 +4,7 @@ import ts from 'typescript';
 import { validateOptions } from '../../../dev-engine/src/lib/schema/validate.ts';
 import { optionProblems } from '../../../dev-engine/src/testing/fixtures.ts';
 import { showProject } from '../testing/resolved-project.ts';
+import { looseForNx } from './dev/nx-schema.ts';
 
 /**
  * Each executor's schema.json (what Nx and the validator read) against its schema.d.ts (the options type
@@ -21,8 +22,12 @@ interface JsonSchema {
   additionalProperties?: boolean | JsonSchema;
 }
 
-const executors = JSON.parse(readFileSync(join(import.meta.dirname, '../../executors.json'), 'utf8')).executors as Record<string, { schema: string }>;
+const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '../../executors.json'), 'utf8')).executors as Record<string, { schema: string }>;
 const pluginRoot = join(import.meta.dirname, '../..');
+/** The dev executor's full schema is the engine's; Nx reads a looser copy of it (see dev/nx-schema.ts). */
+const ENGINE_DEV_SCHEMA = '../dev-engine/src/lib/dev-engine/schema.json';
+/** Each executor's full schema (what its validator checks), by the path executors.json gives or the engine's. */
+const executors: Record<string, { schema: string }> = { ...manifest, dev: { schema: ENGINE_DEV_SCHEMA } };
 const typeName = (executor: string) => `${executor.replace(/(^|-)([a-z])/g, (_, _dash, c: string) => c.toUpperCase())}ExecutorSchema`;
 
 const program = ts.createProgram(
@@ -149,5 +154,26 @@ describe('the validator over the executors\' schemas', () => {
       'smokeAttempts is 0 — it must be >= 1',
       'smokeTimeoutSeconds is 0 — it must be > 0',
     ]);
+  });
+});
+
+describe("the dev executor's schema as Nx reads it", () => {
+  const read = (path: string) => JSON.parse(readFileSync(join(pluginRoot, path), 'utf8'));
+
+  it("is the engine's schema without its constraints (regenerate: node libs/plugin/scripts/write-nx-dev-schema.ts)", () => {
+    expect(read(manifest.dev.schema)).toEqual(looseForNx(read(ENGINE_DEV_SCHEMA)));
+  });
+
+  it('keeps every option, type and default (Nx converts and fills them), and drops what would make Nx refuse before the executor runs', () => {
+    const loose = read(manifest.dev.schema);
+    const strict = read(ENGINE_DEV_SCHEMA);
+    expect(Object.keys(loose.properties)).toEqual(Object.keys(strict.properties));
+    expect(loose.properties.runtime).toEqual({ type: 'string', default: strict.properties.runtime.default, description: strict.properties.runtime.description });
+    expect(loose.properties.debounceMs.type).toBe(strict.properties.debounceMs.type);
+    expect(JSON.stringify(loose)).not.toMatch(/"(enum|minLength|minimum|pattern|required)":/);
+    expect(loose.additionalProperties).toBeUndefined();
+    // health is http or tcp: Nx wants exactly one oneOf branch to match, and without `required` both
+    // would, so the branches are merged.
+    expect(Object.keys(loose.properties.processes.items.properties.health.properties).sort()).toEqual(['accept', 'http', 'tcp', 'tcpFallback']);
   });
 });
