@@ -60,7 +60,7 @@ export default [
   },
   {
     // The plugin is the Nx adapter over the engine library (libs/dev-engine).
-    files: ['libs/plugin/**/*.ts'],
+    files: ['libs/plugin/**/*.ts', 'libs/plugin/scripts/*.mjs'],
     rules: boundaries(ENGINE_ENTRY),
   },
   {

@@ -9,6 +9,8 @@
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The engine's own floor (Node runs this script's TypeScript import as it is: it is outside node_modules).
+import { NODE_MIN } from '../../dev-engine/src/schema.ts';
 
 const pluginRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const libs = join(pluginRoot, '..');
@@ -19,6 +21,12 @@ if (!engineArg || !outArg) {
 }
 const engineBundle = resolve(engineArg);
 const out = resolve(outArg);
+
+/** Every file below `dir`, as absolute paths. */
+const filesUnder = (dir) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
 
 function fail(message) {
   process.stderr.write(`[loa] ERROR: ${message}\n`);
@@ -31,16 +39,9 @@ if (!existsSync(join(out, 'plugin/src/index.js'))) fail(`${outArg}/plugin/src/in
 // `export default` expression): a `.ts` path left in the JavaScript fails only once installed, where
 // Node cannot load TypeScript. Refuse to package it.
 const unrewritten = [];
-const scan = (dir) => {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) scan(path);
-    else if (entry.name.endsWith('.js')) {
-      for (const match of readFileSync(path, 'utf8').matchAll(/(?:from\s*|import\s*\(\s*)(['"])(\.{1,2}\/[^'"]+\.ts)\1/g)) unrewritten.push(`${relative(out, path)}: ${match[2]}`);
-    }
-  }
-};
-for (const dir of ['plugin', 'dev-engine']) scan(join(out, dir));
+for (const path of ['plugin', 'dev-engine'].flatMap((dir) => filesUnder(join(out, dir))).filter((file) => file.endsWith('.js'))) {
+  for (const match of readFileSync(path, 'utf8').matchAll(/(?:from\s*|import\s*\(\s*)(['"])(\.{1,2}\/[^'"]+\.ts)\1/g)) unrewritten.push(`${relative(out, path)}: ${match[2]}`);
+}
 if (unrewritten.length > 0) fail(`the compiled JavaScript still imports TypeScript (rewrite the import so tsc changes it, e.g. no import() inside \`export default …\`):\n  ${unrewritten.join('\n  ')}`);
 
 const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
@@ -59,17 +60,12 @@ const assets = [
   ['plugin/src', (file) => file.endsWith('schema.json') || file.includes('/generators/setup/files/')],
   ['dev-engine/src', (file) => file.endsWith('schema.json') || file.endsWith('/standby.mjs')],
 ];
-function copyAssets(from, keep) {
-  const walk = (dir) => {
-    for (const entry of readdirSync(join(libs, dir), { withFileTypes: true })) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) walk(path);
-      else if (keep(`/${path}`)) cpSync(join(libs, path), join(out, path));
-    }
-  };
-  walk(from);
+for (const [from, keep] of assets) {
+  for (const file of filesUnder(join(libs, from))) {
+    const path = relative(libs, file).split('\\').join('/');
+    if (keep(`/${path}`)) cpSync(file, join(out, path));
+  }
 }
-for (const [from, keep] of assets) copyAssets(from, keep);
 
 for (const name of ['executors.json', 'generators.json']) {
   const manifest = readJson(join(pluginRoot, name));
@@ -95,17 +91,9 @@ writeJson(join(out, 'package.json'), {
   executors: './executors.json',
   generators: './generators.json',
   bin: { 'loa-dev-engine': './engine/cli.mjs' },
-  engines: { node: '>=22.22' },
+  engines: { node: `>=${NODE_MIN.join('.')}` },
 });
 cpSync(join(pluginRoot, 'README.md'), join(out, 'README.md'));
 
-let bytes = 0;
-const count = (dir) => {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) count(path);
-    else bytes += statSync(path).size;
-  }
-};
-count(out);
+const bytes = filesUnder(out).reduce((sum, file) => sum + statSync(file).size, 0);
 process.stdout.write(`[loa] @loa/plugin packaged in ${outArg}: ${(bytes / 1024).toFixed(0)} KiB unpacked (npm pack ${outArg} makes the tarball)\n`);

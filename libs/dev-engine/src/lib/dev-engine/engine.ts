@@ -41,11 +41,9 @@ export class DevEngine {
   private readonly done = new Promise<number>((resolve) => (this.finished = resolve));
   private removeSignalHandlers: (() => void) | undefined;
   private removeFatalCleanup: (() => void) | undefined;
-  private clearLedger: (() => void) | undefined;
-  /** Where each running engine lists its process groups (see GroupLedger). */
-  private get ledgerDir(): string {
-    return join(this.options.root, '.loa', 'engines');
-  }
+  /** Where each running engine lists its process groups (see GroupLedger), and this engine's list. */
+  private readonly ledgerDir: string;
+  private readonly ledger: GroupLedger;
   /** The process groups of the rule commands running now. */
   private readonly ruleGroups = new Set<number>();
 
@@ -57,6 +55,8 @@ export class DevEngine {
     this.options = options;
     this.redact = redact;
     this.print = print;
+    this.ledgerDir = join(options.root, '.loa', 'engines');
+    this.ledger = new GroupLedger(this.ledgerDir);
     this.processes = options.processes.map(
       (spec) =>
         new ManagedProcess(spec, {
@@ -98,15 +98,10 @@ export class DevEngine {
    */
   async run(options: { handleSignals?: boolean } = {}): Promise<number> {
     // What an engine killed outright (SIGKILL) left running here: stopped before the ports are checked.
-    const ledger = new GroupLedger(this.ledgerDir);
-    for (const { engine, groups } of await ledger.reapLeftovers(Math.max(1000, ...this.processes.map((p) => p.spec.graceMs)))) {
+    for (const { engine, groups } of await this.ledger.reapLeftovers(Math.max(1000, ...this.processes.map((p) => p.spec.graceMs)))) {
       this.say(`stopped ${groups.length} process group(s) (${groups.join(', ')}) that an engine killed outright (pid ${engine}) left running`);
     }
-    watchTrackedGroups((groups) => ledger.record(groups));
-    this.clearLedger = () => {
-      watchTrackedGroups(undefined);
-      ledger.clear();
-    };
+    watchTrackedGroups((groups) => this.ledger.record(groups));
     await this.preflight();
     if (options.handleSignals ?? true) {
       // A second Ctrl+C while stopping (a process that ignores SIGTERM, a long graceMs) kills at once.
@@ -261,7 +256,8 @@ export class DevEngine {
       await Promise.all([...this.processes.map((p) => p.close()), this.stopRuleCommands()]);
       this.removeSignalHandlers?.();
       this.removeFatalCleanup?.();
-      this.clearLedger?.();
+      watchTrackedGroups(undefined);
+      this.ledger.clear();
       this.say('stopped; every process has exited');
       this.finished(code);
       return code;

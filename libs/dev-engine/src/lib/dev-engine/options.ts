@@ -7,6 +7,7 @@ import schema from './schema.json' with { type: 'json' };
 import { OptionsError, validateOptions } from '../schema/validate.ts';
 import type { ProcessSpec } from '../supervisor/managed-process.ts';
 import type { ReloadRule } from '../watch/rules.ts';
+import { nodeAtLeast } from '../process/node-version.ts';
 
 export { OptionsError };
 
@@ -31,7 +32,7 @@ export interface NormalizedDevOptions {
 /** Folder names never watched: dependencies, VCS, Nx's cache, build output. */
 export const ALWAYS_IGNORED = ['node_modules', '.git', '.nx', 'dist', 'coverage', 'tmp'];
 
-const NODE_TS_MIN = [22, 18];
+const NODE_TS_MIN = [22, 18] as const;
 
 /**
  * Finds the program to run. `node` means the Node that runs this engine: the workspace brings Node 22,
@@ -51,11 +52,6 @@ export function resolveCommand(candidates: string[], env: NodeJS.ProcessEnv, cwd
     if (found) return found;
   }
   return undefined;
-}
-
-function supportsTypeStripping(version = process.versions.node): boolean {
-  const [major, minor] = version.split('.').map(Number);
-  return major > NODE_TS_MIN[0] || (major === NODE_TS_MIN[0] && minor >= NODE_TS_MIN[1]);
 }
 
 /**
@@ -123,7 +119,7 @@ export function normalizeDevOptions(
       throw new OptionsError(`${p.name}: ${tried} not found — install it or fix the "command" of process "${p.name}"`);
     }
     const args = (p.args ?? []).map((arg) => expand(arg, env));
-    if (command === process.execPath && args.some((arg) => arg.endsWith('.ts')) && !supportsTypeStripping()) {
+    if (command === process.execPath && args.some((arg) => arg.endsWith('.ts')) && !nodeAtLeast(NODE_TS_MIN)) {
       throw new OptionsError(
         `${p.name} runs TypeScript directly, which needs Node ≥ ${NODE_TS_MIN.join('.')}; this is Node ${process.versions.node} — ` +
           `install a newer Node, or add the node package (22) to the workspace's devDependencies: \`npx nx run ${baseEnv.NX_TASK_TARGET_PROJECT || '<project>'}:dev\` then runs on it`,

@@ -5,9 +5,14 @@
 /** chokidar 6 declares Node ≥ 22.22 (its engines field); execa 10 needs Node 22's Set methods. */
 export const NODE_MIN = [22, 22] as const;
 
+/** Whether Node `version` (major.minor.patch) is at least `min` (major, minor). */
+export function nodeAtLeast(min: readonly [number, number], version = process.versions.node): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major > min[0] || (major === min[0] && minor >= min[1]);
+}
+
 /** Why this Node is too old for `what`, with the fix, or undefined when it is new enough. */
 export function nodeTooOld(what: string, version = process.versions.node): string | undefined {
-  const [major, minor] = version.split('.').map(Number);
-  if (major > NODE_MIN[0] || (major === NODE_MIN[0] && minor >= NODE_MIN[1])) return undefined;
+  if (nodeAtLeast(NODE_MIN, version)) return undefined;
   return `${what} needs Node ≥ ${NODE_MIN.join('.')}; this is Node ${version} — install a newer Node, or add the node package (22) to the workspace's devDependencies (npx and nx then run on it)`;
 }

@@ -29,6 +29,8 @@ export class GroupLedger {
   private readonly dir: string;
   private readonly file: string;
   private readonly engine = entryOf(process.pid);
+  /** The entries written last, by pid: a group's start time is read from /proc once, not on every restart. */
+  private entries = new Map<number, Entry>();
 
   /** `dir`: the workspace's `.loa/engines` (one file per running engine). */
   constructor(dir: string) {
@@ -69,7 +71,8 @@ export class GroupLedger {
 
   /** Writes this engine's groups (atomically: a reader never sees half a file). Best effort. */
   record(groups: Iterable<number>): void {
-    const ledger: Ledger = { engine: this.engine, groups: [...groups].map(entryOf) };
+    this.entries = new Map([...groups].map((pid) => [pid, this.entries.get(pid) ?? entryOf(pid)]));
+    const ledger: Ledger = { engine: this.engine, groups: [...this.entries.values()] };
     try {
       mkdirSync(this.dir, { recursive: true });
       writeFileSync(`${this.file}.tmp`, JSON.stringify(ledger));

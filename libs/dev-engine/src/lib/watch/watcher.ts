@@ -231,8 +231,8 @@ export class BatchingWatcher {
     // Fired late: the loop was stalled, and events that arrived meanwhile may not be read yet.
     const late = now - this.timerDueAt > Math.max(this.quietMs(), 10);
     if (late && waited < MAX_BATCH_WAIT_MS) return this.arm();
-    // chokidar has not yet reported every file listed from a new folder: its event queue is behind, and
-    // what was written after those files (the save that ends a checkout) is still in it. Quiet here is
+    // chokidar has not yet reported what the kernel already has (see awaitingChokidar): its queue is
+    // behind, and what was written last (the save that ends a checkout) is still in it. Quiet here is
     // not quiet on disk: wait for chokidar to catch up (bounded).
     if (this.awaitingChokidar() && waited < MAX_BATCH_WAIT_MS) return this.arm();
     if (this.gitBusy()) return;
@@ -250,11 +250,9 @@ export class BatchingWatcher {
     // Only a burst waits for the kernel's word: a single save is reported at once, and a second raw
     // event for a file chokidar has already reported (a write in two parts) would hold it for nothing.
     if (this.pending.size <= BURST_FILES) return false;
+    // Entries past the grace time no longer hold the batch (flush forgets them).
     const recent = Date.now() - RAW_EVENT_GRACE_MS;
-    for (const [path, at] of this.owed) {
-      if (at >= recent) return true;
-      this.owed.delete(path);
-    }
+    for (const at of this.owed.values()) if (at >= recent) return true;
     return false;
   }
 
